@@ -1,0 +1,42 @@
+"""The gate: publication proceeds only if every check of every contract PASSED.
+
+NOT_EVALUATED and ERROR fail the gate: Soda reports them as ok (STACK.md), which would let an
+unchecked candidate through. WARN passes only for checks declared with `level: warn`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checks.verify import CheckOutcome
+
+
+@dataclass(frozen=True)
+class GateReport:
+    outcomes: tuple[CheckOutcome, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.outcomes) and all(o.passed for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {"checks": len(self.outcomes), "passed": sum(o.passed for o in self.outcomes),
+                "failed": len(self.failures)}
+
+    def explain(self) -> str:
+        """One line per blocking check: model, check, column, measured value, threshold, outcome."""
+        lines = [f"gate failed: {len(self.failures)} of {len(self.outcomes)} check(s) did not pass; "
+                 "nothing was published"]
+        for o in self.failures:
+            column = f" on {o.column}" if o.column else ""
+            lines.append(f"  {o.model}: {o.check}{column}: {o.outcome}, measured {o.value!r}, "
+                         f"threshold {o.threshold or '-'}")
+        return "\n".join(lines)
+
+
+def decide(outcomes: list[CheckOutcome]) -> GateReport:
+    return GateReport(tuple(outcomes))

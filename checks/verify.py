@@ -1,0 +1,98 @@
+"""Verify contracts against candidate relations with Soda Core v4, in process, on the run's connection.
+
+A contract is written for a model; at verification it is retargeted at the model's candidate version
+(`dataset:` rewritten, `${var.RELATION}` declared for SQL in `query:` checks), so the same file checks
+whatever version is about to be published.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import yaml
+from soda_core.common.yaml import ContractYamlSource
+from soda_core.contracts.contract_verification import ContractVerificationSession
+from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl
+
+import checks  # noqa: F401  (sets Soda's telemetry switch before soda_core is imported)
+from checks.contracts import Contract
+
+DATA_SOURCE = "warehouse"
+# Soda logs a full results table per contract at INFO; the gate report says the same in one line per check.
+logging.getLogger("soda").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's result, in the terms a person needs: what, where, measured, threshold, outcome."""
+
+    model: str
+    check: str
+    column: str | None
+    outcome: str  # PASSED, WARN, FAILED, NOT_EVALUATED, ERROR
+    value: float | int | None
+    threshold: str
+    warn_only: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "PASSED" or (self.outcome == "WARN" and self.warn_only)
+
+
+def retarget(contract: Contract, relation: str) -> str:
+    """The contract's YAML pointed at `relation` (`schema.table`)."""
+    schema, table = relation.split(".")
+    document = dict(contract.document)
+    document["dataset"] = f"{DATA_SOURCE}/{schema}/{table}"
+    document["variables"] = {"RELATION": {"default": relation}}
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def verify(con: Any, contract: Contract, relation: str, now: datetime | None = None) -> list[CheckOutcome]:
+    """Run one contract against one relation; errors become ERROR outcomes, never a silent pass."""
+    source = DuckDBDataSourceImpl.from_existing_cursor(con, name=DATA_SOURCE)
+    session = ContractVerificationSession.execute(
+        contract_yaml_sources=[ContractYamlSource.from_str(retarget(contract, relation))],
+        data_source_impls=[source],
+        data_timestamp=now.isoformat() if now else None,
+    )
+    outcomes: list[CheckOutcome] = []
+    for result in session.contract_verification_results:
+        for check_result in result.check_results:
+            check = check_result.check
+            threshold = check.threshold
+            warn = bool(threshold and threshold.level == "warn")
+            outcomes.append(CheckOutcome(
+                model=contract.model,
+                check=check.type + (f"[{check.qualifier}]" if check.qualifier else ""),
+                column=check.column_name or _dataset_check_column(check),
+                outcome=check_result.outcome.name,
+                value=check_result.threshold_value,
+                threshold=_describe(threshold),
+                warn_only=warn,
+            ))
+        for error in result.get_errors():
+            outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, str(error)))
+    if not outcomes:
+        outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, "no check was evaluated"))
+    return outcomes
+
+
+def _dataset_check_column(check: Any) -> str | None:
+    """Dataset-level checks (freshness) name their column only inside their YAML definition."""
+    definition = yaml.safe_load(check.definition or "") or {}
+    items = definition.get("checks") if isinstance(definition, dict) else None
+    first = items[0] if items else None
+    return first.get("column") if isinstance(first, dict) else None
+
+
+def _describe(threshold: Any) -> str:
+    if threshold is None:
+        return ""
+    words = {"must_be": "=", "must_not_be": "!=", "must_be_greater_than": ">", "must_be_greater_than_or_equal": ">=",
+             "must_be_less_than": "<", "must_be_less_than_or_equal": "<="}
+    parts = [f"{op} {getattr(threshold, key)}" for key, op in words.items()
+             if getattr(threshold, key, None) is not None]
+    return " and ".join(parts) + (" (warn)" if threshold.level == "warn" else "")

@@ -1,0 +1,1 @@
+"""Core of the ELT toolkit: project config, targets, publishing, errors and the `elt` CLI."""

@@ -1,0 +1,221 @@
+"""The `elt` command: run, extract, lint, compile, history, rollback.
+
+Errors the user can fix print as `where: what — what to do` and exit 1, without a traceback; `--debug`
+shows it. Stage packages are imported lazily: `elt lint` should not pay for Prefect or dlt.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from elt.errors import EltError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
+    for noisy in ("dlt", "httpx", "soda"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return args.command(args)
+    except EltError as err:
+        if args.debug:
+            raise
+        print(f"error: {_relative(str(err))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _relative(text: str) -> str:
+    """Paths inside the current directory read shorter and stay clickable."""
+    return text.replace(f"{Path.cwd()}/", "")
+
+
+def _project(args: argparse.Namespace):
+    from elt.config import load_project
+
+    return load_project(Path(args.project) if args.project else None)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    project = _project(args)  # validate config before paying for Prefect's start-up
+    from flows.elt_flow import elt_pipeline
+
+    _quiet_prefect_tracebacks(args.debug)
+    summary = elt_pipeline(target=args.target or "", project_dir=str(project.root))
+    for load in summary.loads:
+        rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
+        print(f"loaded   {load.dataset}: {rows}")
+    built = [b.model for b in summary.builds if b.status == "built"]
+    print(f"built    {len(built)} model(s){': ' + ', '.join(built) if built else ''}; "
+          f"{len(summary.builds) - len(built)} unchanged")
+    gate = summary.gate.summary if summary.gate else {"checks": 0, "passed": 0}
+    print(f"checked  {gate['passed']}/{gate['checks']} checks passed")
+    if summary.publication:
+        names = ", ".join(f"{project.published_schema}.{m}" for m in sorted(summary.publication.models))
+        print(f"published publication {summary.publication.id}: {names}")
+    else:
+        print("published nothing new: every model is unchanged")
+    print(f"warehouse {_relative(str(summary.warehouse))}")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    project = _project(args)
+    from elt import warehouse
+    from sources import runner
+
+    target = project.target(args.target)
+    names = args.sources or list(project.sources)
+    for name in names:
+        if name not in project.sources:
+            raise EltError(f"unknown source {name!r}", hint=f"declared: {', '.join(project.sources)}")
+    with warehouse.exclusive(target):
+        for name in names:
+            result = runner.load(project, project.sources[name], target)
+            print(f"loaded {result.dataset}: {result.rows or 'nothing new'}; cursors {result.cursors}")
+    return 0
+
+
+def _raw_relations(project, target) -> dict:
+    from elt import warehouse
+    from sources import runner
+
+    catalog = {}
+    if target.path.exists():
+        con = warehouse.connect(target, read_only=True)
+        try:
+            catalog = warehouse.raw_catalog(con)
+        finally:
+            con.close()
+    return runner.raw_relations(project, catalog)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    project = _project(args)
+    from transforms.plan import lint_project
+
+    context, violations = lint_project(project.models_dir, _raw_relations(project, project.target(args.target)),
+                                       project.dialect, project.published_schema)
+    for violation in violations:
+        print(_relative(str(violation)))
+    if violations:
+        print(f"{len(violations)} problem(s) in {len(context.models) + len(context.parse_errors)} model(s)",
+              file=sys.stderr)
+        return 1
+    print(f"{len(context.models)} model(s) OK", file=sys.stderr)
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    project = _project(args)
+    from transforms.compile import compile_model
+    from transforms.plan import make_plan
+
+    dialect = args.dialect or project.target(args.target).dialect
+    plan = make_plan(project.models_dir, _raw_relations(project, project.target(args.target)), "duckdb",
+                     project.published_schema)
+    names = plan.order if not args.model else [args.model]
+    for name in names:
+        if name not in plan.models:
+            raise EltError(f"unknown model {name!r}", hint="see the files under transforms/models/")
+        sql = compile_model(plan.models[name], dialect, pretty=True)
+        print(f"-- {name} ({dialect})\n{sql};\n")
+    return 0
+
+
+def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
+    from elt import warehouse
+
+    project = _project(args)
+    target = project.target(args.target)
+    if not target.path.exists():
+        raise EltError(f"warehouse {target.path} does not exist yet", hint="run `elt run` first")
+    with warehouse.exclusive(target):
+        con = warehouse.connect(target)
+        try:
+            return action(project, con)
+        finally:
+            con.close()
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from elt import publish
+
+    def show(project, con) -> int:
+        for pub in publish.history(con, limit=args.limit):
+            what = f"restores {pub.restores}" if pub.kind == "rollback" else \
+                f"checks {pub.summary.get('passed', '?')}/{pub.summary.get('checks', '?')} passed"
+            print(f"{pub.id:>4}  {pub.published_at:%Y-%m-%d %H:%M:%S}  {pub.kind:<8}  {what:<22}  run {pub.run_id}")
+            if args.verbose:
+                for model, relation in pub.models.items():
+                    print(f"        {project.published_schema}.{model} -> {relation}")
+        return 0
+
+    return _with_warehouse(args, show)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from elt import publish
+
+    def undo(project, con) -> int:
+        run_id = f"cli-rollback-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+        pub = publish.rollback(con, project.published_schema, run_id)
+        print(f"rolled back: publication {pub.id} restores publication {pub.restores} "
+              f"({len(pub.models)} model(s))")
+        return 0
+
+    return _with_warehouse(args, undo)
+
+
+def _quiet_prefect_tracebacks(debug: bool) -> None:
+    """Prefect logs a traceback for every failed run; for the user's own mistakes the message is enough."""
+    if debug:
+        return
+
+    class DropUserErrorTraceback(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.exc_info and isinstance(record.exc_info[1], EltError):
+                record.exc_info, record.exc_text = None, None
+            return True
+
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(DropUserErrorTraceback())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elt", description="Extract, transform, verify and publish.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("--project", metavar="DIR", help="project directory (default: found from the cwd)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable, help_: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_, description=help_)
+        cmd.set_defaults(command=handler)
+        cmd.add_argument("--target", help="target from elt.toml (default: the project's default_target)")
+        return cmd
+
+    command("run", cmd_run, "extract, build, verify and publish (the whole pipeline, as a Prefect flow)")
+    command("extract", cmd_extract, "extract and load sources only").add_argument(
+        "sources", nargs="*", metavar="SOURCE")
+    command("lint", cmd_lint, "lint every model; exit 1 on any problem")
+    compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
+    compile_cmd.add_argument("model", nargs="?", metavar="MODEL")
+    compile_cmd.add_argument("--dialect", choices=("duckdb", "postgres", "snowflake", "bigquery"))
+    history = command("history", cmd_history, "list publications, newest first")
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")
+    command("rollback", cmd_rollback, "point every published name back at the previous publication")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Load and validate the project file (`elt.toml`) once, with messages naming the file and key."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from elt.errors import ConfigError, Location
+
+PROJECT_FILE = "elt.toml"
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+AUTHORING_DIALECTS = ("duckdb",)
+TARGET_TYPES = ("duckdb",)
+SOURCE_KINDS = ("demo_shop",)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where data lands and models run. The SQL dialect, dlt destination and Soda data source derive from it."""
+
+    name: str
+    type: str
+    path: Path  # the DuckDB file, resolved against the project directory
+
+    @property
+    def dialect(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True)
+class Source:
+    """A declared source; `options` are the kind-specific settings, already validated."""
+
+    name: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dataset(self) -> str:
+        return f"raw_{self.name}"
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    root: Path
+    dialect: str
+    default_target: str
+    published_schema: str
+    keep_publications: int
+    targets: dict[str, Target]
+    sources: dict[str, Source]
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "transforms" / "models"
+
+    @property
+    def contracts_dir(self) -> Path:
+        return self.root / "checks" / "contracts"
+
+    def target(self, name: str | None = None) -> Target:
+        name = name or self.default_target
+        if name not in self.targets:
+            raise ConfigError(
+                f"unknown target {name!r}",
+                where=Location(self.root / PROJECT_FILE, key="targets"),
+                hint=f"use one of: {', '.join(sorted(self.targets))}",
+            )
+        return self.targets[name]
+
+
+class _Reader:
+    """Reads one table of the TOML document, remembering the dotted key path for messages."""
+
+    def __init__(self, path: Path, data: dict[str, Any], prefix: str) -> None:
+        self.path, self.data, self.prefix = path, data, prefix
+
+    def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
+        dotted = f"{self.prefix}.{key}" if self.prefix else key
+        return ConfigError(message, where=Location(self.path, key=dotted), hint=hint)
+
+    def only(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise self.error(key, "unknown key", hint=f"valid keys here: {', '.join(allowed)}")
+
+    def get(self, key: str, kind: type, default: Any = ..., choices: tuple | None = None) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.error(key, "missing required key", hint="add it to the file")
+            return default
+        value = self.data[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            raise self.error(key, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        if choices is not None and value not in choices:
+            raise self.error(key, f"{value!r} is not supported", hint=f"valid values: {', '.join(choices)}")
+        return value
+
+    def identifier(self, key: str, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        check_identifier(value, self.path, f"{self.prefix}.{key}" if self.prefix else key)
+        return value
+
+    def table(self, key: str) -> "_Reader":
+        return _Reader(self.path, self.get(key, dict, {}), f"{self.prefix}.{key}" if self.prefix else key)
+
+
+def check_identifier(value: str, path: Path | str, key: str) -> str:
+    """Names end up in SQL; only plain identifiers are accepted, so no SQL is built from unchecked strings."""
+    if not IDENTIFIER.match(value):
+        raise ConfigError(
+            f"{value!r} is not a valid identifier",
+            where=Location(path, key=key),
+            hint="use letters, digits and underscores, not starting with a digit",
+        )
+    return value
+
+
+def find_project_root(start: Path) -> Path:
+    for directory in (start, *start.parents):
+        if (directory / PROJECT_FILE).is_file():
+            return directory
+    raise ConfigError(
+        f"no {PROJECT_FILE} found in {start} or any parent directory",
+        hint="run elt inside the project, or pass --project DIR",
+    )
+
+
+def load_project(root: Path | None = None) -> Project:
+    root = find_project_root((root or Path.cwd()).resolve())
+    path = root / PROJECT_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        line, col = getattr(err, "lineno", None), getattr(err, "colno", None)
+        raise ConfigError(f"invalid TOML: {err.msg if hasattr(err, 'msg') else err}",
+                          where=Location(path, line, col), hint="fix the syntax") from None
+    doc = _Reader(path, data, "")
+    doc.only(("project", "targets", "sources"))
+
+    proj = doc.table("project")
+    proj.only(("name", "dialect", "default_target", "published_schema", "keep_publications"))
+    targets = _load_targets(root, doc.table("targets"))
+    default_target = proj.get("default_target", str, "dev")
+    if default_target not in targets:
+        raise proj.error("default_target", f"{default_target!r} is not a declared target",
+                         hint=f"declared targets: {', '.join(sorted(targets)) or 'none'}")
+    keep = proj.get("keep_publications", int, 10)
+    if keep < 2:
+        raise proj.error("keep_publications", "must be at least 2", hint="rollback needs the previous publication")
+    return Project(
+        name=proj.identifier("name"),
+        root=root,
+        dialect=proj.get("dialect", str, "duckdb", choices=AUTHORING_DIALECTS),
+        default_target=default_target,
+        published_schema=proj.identifier("published_schema", "analytics"),
+        keep_publications=keep,
+        targets=targets,
+        sources=_load_sources(doc.table("sources")),
+    )
+
+
+def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
+    if not section.data:
+        raise section.error("", "no target declared", hint='add [targets.dev] with type = "duckdb"')
+    targets = {}
+    for name in section.data:
+        check_identifier(name, section.path, f"targets.{name}")
+        entry = section.table(name)
+        entry.only(("type", "path"))
+        kind = entry.get("type", str, choices=TARGET_TYPES)
+        path = Path(entry.get("path", str))
+        targets[name] = Target(name=name, type=kind, path=path if path.is_absolute() else root / path)
+    return targets
+
+
+def _load_sources(section: _Reader) -> dict[str, Source]:
+    sources = {}
+    for name in section.data:
+        check_identifier(name, section.path, f"sources.{name}")
+        entry = section.table(name)
+        kind = entry.get("kind", str, choices=SOURCE_KINDS)
+        entry.only(("kind", "start", "orders_per_hour", "customers_per_day"))
+        start = entry.get("start", str, "2026-01-01T00:00:00Z")
+        try:
+            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            raise entry.error("start", f"{start!r} is not an ISO timestamp",
+                              hint='e.g. "2026-01-01T00:00:00Z"') from None
+        options = {
+            "start": start_at if start_at.tzinfo else start_at.replace(tzinfo=timezone.utc),
+            "orders_per_hour": entry.get("orders_per_hour", int, 6),
+            "customers_per_day": entry.get("customers_per_day", int, 24),
+        }
+        for key in ("orders_per_hour", "customers_per_day"):
+            if not 1 <= options[key] <= 100_000:
+                raise entry.error(key, "must be between 1 and 100000")
+        sources[name] = Source(name=name, kind=kind, options=options)
+    return sources

@@ -1,0 +1,150 @@
+"""Publishing: point stable names (`analytics.<model>`) at versioned relations, record it, roll back.
+
+All names of one publication move in ONE transaction (DuckDB has transactional DDL), so a reader sees
+all-old or all-new. Rollback is a pointer move to an earlier publication; nothing is recomputed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elt.errors import PublishError
+from elt.warehouse import INTERNAL_SCHEMA
+
+HISTORY = f"{INTERNAL_SCHEMA}.publications"
+POINTERS = f"{INTERNAL_SCHEMA}.publication_models"
+
+
+@dataclass(frozen=True)
+class Publication:
+    id: int
+    run_id: str
+    published_at: datetime
+    kind: str  # "publish" or "rollback"
+    restores: int | None  # for a rollback: the publication it points back to
+    models: dict[str, str]  # model -> relation
+    summary: dict[str, Any]
+
+
+def ensure_tables(con: Any) -> None:
+    con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    con.execute(f"""create table if not exists {HISTORY} (
+        id integer primary key, run_id varchar not null, published_at timestamptz not null,
+        kind varchar not null, restores integer, summary json)""")
+    con.execute(f"""create table if not exists {POINTERS} (
+        publication_id integer not null, model varchar not null, relation varchar not null)""")
+
+
+def history(con: Any, limit: int | None = None) -> list[Publication]:
+    """Publications, newest first."""
+    ensure_tables(con)
+    rows = con.execute(
+        f"select id, run_id, published_at, kind, restores, summary from {HISTORY} order by id desc"
+        + (f" limit {int(limit)}" if limit else "")
+    ).fetchall()
+    pointers: dict[int, dict[str, str]] = {}
+    for pub_id, model, relation in con.execute(
+            f"select publication_id, model, relation from {POINTERS} order by model").fetchall():
+        pointers.setdefault(pub_id, {})[model] = relation
+    return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get(r[0], {}), json.loads(r[5] or "{}"))
+            for r in rows]
+
+
+def current(con: Any) -> Publication | None:
+    latest = history(con, limit=1)
+    return latest[0] if latest else None
+
+
+def _point(con: Any, schema: str, models: dict[str, str], previous: dict[str, str]) -> None:
+    """Re-point views inside the caller's transaction; names that left the project are dropped."""
+    con.execute(f"create schema if not exists {schema}")
+    for model, relation in sorted(models.items()):
+        if previous.get(model) != relation:
+            con.execute(f"create or replace view {schema}.{model} as select * from {relation}")
+    for model in sorted(set(previous) - set(models)):
+        con.execute(f"drop view if exists {schema}.{model}")
+
+
+def _record(con: Any, run_id: str, kind: str, restores: int | None, models: dict[str, str],
+            summary: dict[str, Any]) -> Publication:
+    next_id = con.execute(f"select coalesce(max(id), 0) + 1 from {HISTORY}").fetchone()[0]
+    con.execute(f"insert into {HISTORY} values (?, ?, now(), ?, ?, ?)",
+                [next_id, run_id, kind, restores, json.dumps(summary)])
+    con.executemany(f"insert into {POINTERS} values (?, ?, ?)",
+                    [[next_id, model, relation] for model, relation in sorted(models.items())])
+    return history(con, limit=1)[0]
+
+
+def publish(con: Any, schema: str, run_id: str, models: dict[str, str],
+            summary: dict[str, Any]) -> Publication | None:
+    """Make `models` (model -> relation) the published state; None when nothing changed."""
+    ensure_tables(con)
+    before = current(con)
+    previous = before.models if before else {}
+    if previous == models:
+        return None
+    con.execute("begin transaction")
+    try:
+        _point(con, schema, models, previous)
+        publication = _record(con, run_id, "publish", None, models, summary)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return publication
+
+
+def rollback(con: Any, schema: str, run_id: str) -> Publication:
+    """Point every name back at the publication before the one now in effect, in one transaction."""
+    ensure_tables(con)
+    pubs = history(con)
+    if not pubs:
+        raise PublishError("nothing has been published yet", hint="run the pipeline first")
+    in_effect = pubs[0].restores or pubs[0].id
+    earlier = [p for p in pubs if p.kind == "publish" and p.id < in_effect]
+    if not earlier:
+        raise PublishError(f"publication {in_effect} is the first one: there is nothing to roll back to",
+                           hint="see elt history")
+    target = earlier[0]
+    missing = [r for r in target.models.values() if not _relation_exists(con, r)]
+    if missing:
+        raise PublishError(f"publication {target.id} can no longer be restored: {', '.join(missing)} were dropped",
+                           hint="raise keep_publications in elt.toml to keep more versions")
+    con.execute("begin transaction")
+    try:
+        _point(con, schema, target.models, pubs[0].models)
+        publication = _record(con, run_id, "rollback", target.id, target.models,
+                              {"restored_publication": target.id, "from_publication": pubs[0].id})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return publication
+
+
+def _relation_exists(con: Any, relation: str) -> bool:
+    schema, name = relation.split(".")
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = ?", [schema, name]).fetchone()[0])
+
+
+def janitor(con: Any, keep: int, protect: set[str]) -> list[str]:
+    """Drop versions no longer referenced by the last `keep` publications (and not in `protect`)."""
+    recent = history(con, limit=keep)
+    wanted = {r for p in recent for r in p.models.values()} | protect
+    if not recent:
+        return []
+    rows = con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
+                       [INTERNAL_SCHEMA]).fetchall()
+    dropped = []
+    for name, kind in rows:
+        relation = f"{INTERNAL_SCHEMA}.{name}"
+        if "__" not in name or relation in wanted:
+            continue
+        # Views first: a dropped table under a live view would break it; CASCADE is not needed then.
+        dropped.append((0 if kind == "VIEW" else 1, relation, "view" if kind == "VIEW" else "table"))
+    for _, relation, kind in sorted(dropped):
+        con.execute(f"drop {kind} if exists {relation}")
+    return [relation for _, relation, _ in sorted(dropped)]

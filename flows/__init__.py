@@ -1,0 +1,9 @@
+"""Prefect flows and tasks: sequencing, retries, artifacts. Only this package imports prefect."""
+import os
+
+# Read by Prefect at import: no analytics calls from an offline machine; dlt's and our logs in the run's logs;
+# a first ephemeral server on a fresh database can take over Prefect's default 20 s to start (STACK.md).
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "dlt,elt")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")

@@ -1,0 +1,150 @@
+"""The ELT flow: extract -> lint/compile -> build -> verify -> publish, one task per step or model.
+
+Run it with `elt run`, `python -m flows.elt_flow`, or `from flows.elt_flow import elt_pipeline`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+
+import flows  # noqa: F401  (Prefect settings must be in the environment before prefect is imported)
+from checks.contracts import Contract, load_contracts
+from checks.gate import GateReport, decide
+from checks.verify import CheckOutcome, verify
+from elt import clock, warehouse
+from elt import publish as publishing
+from elt.config import Project, load_project
+from elt.errors import ConfigError, GateError
+from sources import runner
+from transforms.build import BuildResult, Version, build_model, plan_versions
+from transforms.plan import Plan, make_plan
+
+log = logging.getLogger("elt.flow")
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the CLI, the artifacts and tests."""
+
+    run_id: str
+    target: str
+    warehouse: Path
+    loads: list[runner.LoadResult] = field(default_factory=list)
+    builds: list[BuildResult] = field(default_factory=list)
+    gate: GateReport | None = None
+    publication: publishing.Publication | None = None
+
+
+def _retry_unless_user_error(task, task_run, state) -> bool:
+    """Retry transient failures; a config error fails identically every time."""
+    try:
+        state.result()
+    except ConfigError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(task_run_name="extract-{source_name}", tags=["extract"], cache_policy=NO_CACHE, retries=3,
+      retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
+      retry_condition_fn=_retry_unless_user_error)
+def extract(project: Project, source_name: str, target_name: str) -> runner.LoadResult:
+    result = runner.load(project, project.sources[source_name], project.target(target_name))
+    log.info("source %s: %d rows loaded %s; cursors %s", source_name, result.total_rows, result.rows, result.cursors)
+    return result
+
+
+@task(name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
+def plan_models(project: Project, con: Any) -> tuple[Plan, dict[str, Contract]]:
+    raw = runner.raw_relations(project, warehouse.raw_catalog(con))
+    plan = make_plan(project.models_dir, raw, project.target().dialect, project.published_schema)
+    contracts = load_contracts(project.contracts_dir, plan.outputs())
+    return plan, contracts
+
+
+@task(task_run_name="build-{name}", tags=["build"], cache_policy=NO_CACHE)
+def build(con: Any, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
+    return build_model(con, plan.models[name], versions)
+
+
+@task(task_run_name="verify-{contract.model}", tags=["verify"], cache_policy=NO_CACHE)
+def verify_model(con: Any, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
+    return verify(con, contract, relation, now)
+
+
+@task(name="publish", tags=["publish"], cache_policy=NO_CACHE)
+def publish(con: Any, project: Project, run_id: str, versions: dict[str, Version],
+            gate: GateReport) -> publishing.Publication | None:
+    models = {name: v.relation for name, v in versions.items()}
+    publication = publishing.publish(con, project.published_schema, run_id, models, gate.summary)
+    dropped = publishing.janitor(con, project.keep_publications, protect=set(models.values()))
+    if dropped:
+        log.info("janitor dropped %d old version(s)", len(dropped))
+    return publication
+
+
+@flow(name="elt", flow_run_name="elt-{target}", log_prints=True)
+def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
+    """Extract every source, build and verify every model, publish all of them at once if all checks pass."""
+    project = load_project(Path(project_dir) if project_dir else None)
+    target_ = project.target(target or None)
+    run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+    summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.path)
+    with warehouse.exclusive(target_):
+        summary.loads = [extract(project, name, target_.name) for name in project.sources]
+        con = warehouse.connect(target_)
+        try:
+            plan, contracts = plan_models(project, con)
+            versions = plan_versions(con, plan.models, plan.order)
+            summary.builds = [build(con, plan, versions, name) for name in plan.order]
+            now = clock.now()
+            outcomes = [o for model, contract in sorted(contracts.items())
+                        for o in verify_model(con, contract, versions[model].relation, now)]
+            summary.gate = decide(outcomes)
+            if not summary.gate.passed:
+                _report(summary)
+                raise GateError(summary.gate.explain(), summary.gate)
+            summary.publication = publish(con, project, run_id, versions, summary.gate)
+        finally:
+            con.close()
+    _report(summary)
+    return summary
+
+
+def _report(summary: RunSummary) -> None:
+    """Table artifact of the run; on a blocked publication, a markdown artifact saying why and what to do."""
+    rows: list[dict[str, Any]] = []
+    for load in summary.loads:
+        rows += [{"step": "load", "name": f"{load.dataset}.{t}", "result": f"{n} rows",
+                  "detail": f"cursor {load.cursors.get(t, '-')}"} for t, n in sorted(load.rows.items())]
+    rows += [{"step": "build", "name": b.model, "result": b.status,
+              "detail": f"{b.relation}" + (f", {b.rows} rows, {b.seconds:.2f}s" if b.rows is not None else "")}
+             for b in summary.builds]
+    if summary.gate:
+        rows += [{"step": "check", "name": f"{o.model}: {o.check}" + (f" ({o.column})" if o.column else ""),
+                  "result": o.outcome, "detail": f"measured {o.value!r}, threshold {o.threshold}"}
+                 for o in summary.gate.outcomes]
+    published = summary.publication.id if summary.publication else None
+    rows.append({"step": "publish", "name": "all models",
+                 "result": f"publication {published}" if published else "unchanged",
+                 "detail": str(summary.warehouse)})
+    create_table_artifact(key="elt-run-summary", table=rows, description=f"ELT run on {summary.target}")
+    if summary.gate and not summary.gate.passed:
+        create_markdown_artifact(key="elt-gate-failed", description="Publication blocked", markdown=(
+            "## Publication blocked\n\n```\n" + summary.gate.explain() + "\n```\n\n"
+            "The published models still answer as before. Fix the data or the model, or adjust the "
+            "contract in `checks/contracts/` if the expectation was wrong, then run again."))
+
+
+if __name__ == "__main__":
+    elt_pipeline()

@@ -1,0 +1,7 @@
+"""dlt sources and the load runner. Only this package imports dlt."""
+import os
+
+# Set before dlt is imported: otherwise dlt looks up telemetry hosts on every run (offline machines stall).
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+# Arrow tables get dlt's load id column too: build versions of raw tables are keyed on max(_dlt_load_id).
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")

@@ -1,0 +1,31 @@
+"""Fingerprints: what a model means, independent of formatting, comments and keyword case."""
+from __future__ import annotations
+
+import hashlib
+
+from transforms.models import Model
+
+
+def normalized_sql(model: Model) -> str:
+    """The model's SQL regenerated from its AST: whitespace, comments and keyword case fall away."""
+    return model.ast.sql(dialect="duckdb", comments=False, normalize=True)
+
+
+def fingerprint(model: Model, upstream: list[str]) -> str:
+    """Hash of the normalised SQL, the materialization and the upstream fingerprints.
+
+    Description and tags are documentation: changing them rebuilds nothing.
+    """
+    digest = hashlib.sha256()
+    for part in (normalized_sql(model), model.materialized, *sorted(upstream)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def version_key(fingerprint_: str, inputs: list[str]) -> str:
+    """Fingerprint plus the versions of the data read: equal keys mean an identical relation."""
+    digest = hashlib.sha256(fingerprint_.encode())
+    for item in sorted(inputs):
+        digest.update(b"\0" + item.encode())
+    return digest.hexdigest()[:16]

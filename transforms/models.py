@@ -1,0 +1,143 @@
+"""Discover model files and parse each into a Model: its SQL AST, its config header and what it reads.
+
+A model is one SELECT in `transforms/models/<layer>/<name>.sql`. Its config sits in the leading comment
+block (`-- materialized: table`), so any SQL editor still opens the file as valid SQL.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from elt.config import IDENTIFIER
+from elt.errors import Location, ModelError
+
+CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
+CONFIG_KEYS = ("materialized", "description", "tags")
+MATERIALIZATIONS = ("view", "table")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table a model reads: `schema` is empty for a reference to another model."""
+
+    schema: str
+    name: str
+    location: Location
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    layer: str
+    text: str
+    ast: exp.Query
+    materialized: str = "view"
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    refs: tuple[TableRef, ...] = field(default=())
+
+    def location(self, node: exp.Expression | None = None) -> Location:
+        """File position of a node (its first token), or of the model's first line."""
+        start = _start_offset(node) if node is not None else None
+        if start is None:
+            return Location(self.path, 1, 1)
+        line = self.text.count("\n", 0, start) + 1
+        col = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        return Location(self.path, line, col)
+
+    @property
+    def model_refs(self) -> tuple[str, ...]:
+        return tuple(sorted({r.name for r in self.refs if not r.schema}))
+
+
+def _start_offset(node: exp.Expression) -> int | None:
+    """sqlglot keeps token offsets on identifiers; a node starts at its earliest one."""
+    starts = [i.meta["start"] for i in node.find_all(exp.Identifier) if "start" in i.meta]
+    return min(starts) if starts else None
+
+
+def discover(models_dir: Path) -> list[Path]:
+    """Every `.sql` file under the models directory, in a stable order."""
+    return sorted(models_dir.rglob("*.sql"))
+
+
+def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str | None = None) -> Model:
+    """Parse one model file; raises ModelError at the offending line for bad config or SQL."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    config = _read_config(path, text)
+    try:
+        statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
+    except ParseError as err:
+        first = err.errors[0] if err.errors else {}
+        raise ModelError(
+            f"syntax error: {first.get('description', err)}",
+            where=Location(path, first.get("line"), first.get("col")),
+            hint="fix the SQL; the model is parsed with the authoring dialect " + dialect,
+        ) from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError("a model must be exactly one SELECT query", where=Location(path, 1, 1),
+                         hint="move other statements out of the model file")
+    if not IDENTIFIER.match(path.stem):
+        raise ModelError(f"model name {path.stem!r} is not a valid identifier", where=Location(path),
+                         hint="rename the file: letters, digits and underscores, not starting with a digit")
+    relative = path.relative_to(models_dir) if path.is_relative_to(models_dir) else Path(path.name)
+    model = Model(
+        name=path.stem.lower(),
+        path=path,
+        layer=relative.parts[0] if len(relative.parts) > 1 else "",
+        text=text,
+        ast=statements[0],
+        **config,
+    )
+    return Model(**{**model.__dict__, "refs": tuple(_table_refs(model))})
+
+
+def _read_config(path: Path, text: str) -> dict:
+    config: dict = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        match = CONFIG_LINE.match(stripped)
+        if not match:
+            continue  # a free comment
+        key, value = match.groups()
+        where = Location(path, number, line.index(key) + 1)
+        if key not in CONFIG_KEYS:
+            raise ModelError(f"unknown config key {key!r}", where=where, hint=f"valid keys: {', '.join(CONFIG_KEYS)}")
+        if key == "materialized":
+            if value not in MATERIALIZATIONS:
+                raise ModelError(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, not {value!r}",
+                                 where=where, hint="change the header line")
+            config[key] = value
+        elif key == "tags":
+            config[key] = tuple(t.strip() for t in value.split(",") if t.strip())
+        else:
+            config[key] = value
+    return config
+
+
+def _table_refs(model: Model) -> list[TableRef]:
+    """Tables the query reads, excluding its own CTEs and table functions."""
+    ctes = {cte.alias_or_name.lower() for cte in model.ast.find_all(exp.CTE)}
+    refs = []
+    for table in model.ast.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function such as range(10)
+        name, schema = table.name, table.db
+        if not schema and name.lower() in ctes:
+            continue
+        refs.append(TableRef(schema=schema.lower(), name=name.lower(), location=model.location(table)))
+    return refs
