@@ -11,6 +11,7 @@ from typing import Any
 from elt.errors import ConfigError, Location
 
 PROJECT_FILE = "elt.toml"
+TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 AUTHORING_DIALECTS = ("duckdb",)
 TARGET_TYPES = ("duckdb",)
@@ -136,8 +137,10 @@ def load_project(root: Path | None = None) -> Project:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        line, col = getattr(err, "lineno", None), getattr(err, "colno", None)
-        raise ConfigError(f"invalid TOML: {err.msg if hasattr(err, 'msg') else err}",
+        # Python 3.11's tomllib puts the position only in the message: "... (at line 9, column 8)"
+        found = TOML_POSITION.search(str(err))
+        line, col = (int(found[1]), int(found[2])) if found else (None, None)
+        raise ConfigError(f"invalid TOML: {TOML_POSITION.sub('', str(err))}",
                           where=Location(path, line, col), hint="fix the syntax") from None
     doc = _Reader(path, data, "")
     doc.only(("project", "targets", "sources"))

@@ -6,7 +6,7 @@ all-old or all-new. Rollback is a pointer move to an earlier publication; nothin
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +24,13 @@ class Publication:
     published_at: datetime
     kind: str  # "publish" or "rollback"
     restores: int | None  # for a rollback: the publication it points back to
-    models: dict[str, str]  # model -> relation
+    models: dict[str, str]  # published model -> relation, read by consumers as <schema>.<model>
     summary: dict[str, Any]
+    internal: dict[str, str] = field(default_factory=dict)  # unpublished models the published ones read
+
+    @property
+    def relations(self) -> set[str]:
+        return set(self.models.values()) | set(self.internal.values())
 
 
 def ensure_tables(con: Any) -> None:
@@ -34,7 +39,8 @@ def ensure_tables(con: Any) -> None:
         id integer primary key, run_id varchar not null, published_at timestamptz not null,
         kind varchar not null, restores integer, summary json)""")
     con.execute(f"""create table if not exists {POINTERS} (
-        publication_id integer not null, model varchar not null, relation varchar not null)""")
+        publication_id integer not null, model varchar not null, relation varchar not null,
+        published boolean not null)""")
 
 
 def history(con: Any, limit: int | None = None) -> list[Publication]:
@@ -44,11 +50,12 @@ def history(con: Any, limit: int | None = None) -> list[Publication]:
         f"select id, run_id, published_at, kind, restores, summary from {HISTORY} order by id desc"
         + (f" limit {int(limit)}" if limit else "")
     ).fetchall()
-    pointers: dict[int, dict[str, str]] = {}
-    for pub_id, model, relation in con.execute(
-            f"select publication_id, model, relation from {POINTERS} order by model").fetchall():
-        pointers.setdefault(pub_id, {})[model] = relation
-    return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get(r[0], {}), json.loads(r[5] or "{}"))
+    pointers: dict[tuple[int, bool], dict[str, str]] = {}
+    for pub_id, model, relation, public in con.execute(
+            f"select publication_id, model, relation, published from {POINTERS} order by model").fetchall():
+        pointers.setdefault((pub_id, public), {})[model] = relation
+    return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get((r[0], True), {}), json.loads(r[5] or "{}"),
+                        pointers.get((r[0], False), {}))
             for r in rows]
 
 
@@ -68,27 +75,32 @@ def _point(con: Any, schema: str, models: dict[str, str], previous: dict[str, st
 
 
 def _record(con: Any, run_id: str, kind: str, restores: int | None, models: dict[str, str],
-            summary: dict[str, Any]) -> Publication:
+            internal: dict[str, str], summary: dict[str, Any]) -> Publication:
     next_id = con.execute(f"select coalesce(max(id), 0) + 1 from {HISTORY}").fetchone()[0]
     con.execute(f"insert into {HISTORY} values (?, ?, now(), ?, ?, ?)",
                 [next_id, run_id, kind, restores, json.dumps(summary)])
-    con.executemany(f"insert into {POINTERS} values (?, ?, ?)",
-                    [[next_id, model, relation] for model, relation in sorted(models.items())])
+    con.executemany(f"insert into {POINTERS} values (?, ?, ?, ?)",
+                    [[next_id, model, relation, True] for model, relation in sorted(models.items())]
+                    + [[next_id, model, relation, False] for model, relation in sorted(internal.items())])
     return history(con, limit=1)[0]
 
 
-def publish(con: Any, schema: str, run_id: str, models: dict[str, str],
-            summary: dict[str, Any]) -> Publication | None:
-    """Make `models` (model -> relation) the published state; None when nothing changed."""
+def publish(con: Any, schema: str, run_id: str, models: dict[str, str], summary: dict[str, Any],
+            internal: dict[str, str] | None = None) -> Publication | None:
+    """Make `models` (model -> relation) the published state; None when nothing changed.
+
+    `internal` are versions the published ones read (views over views): recorded so the janitor keeps them.
+    """
     ensure_tables(con)
+    internal = internal or {}
     before = current(con)
     previous = before.models if before else {}
-    if previous == models:
+    if before and (before.models, before.internal) == (models, internal):
         return None
     con.execute("begin transaction")
     try:
         _point(con, schema, models, previous)
-        publication = _record(con, run_id, "publish", None, models, summary)
+        publication = _record(con, run_id, "publish", None, models, internal, summary)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -108,14 +120,14 @@ def rollback(con: Any, schema: str, run_id: str) -> Publication:
         raise PublishError(f"publication {in_effect} is the first one: there is nothing to roll back to",
                            hint="see elt history")
     target = earlier[0]
-    missing = [r for r in target.models.values() if not _relation_exists(con, r)]
+    missing = sorted(r for r in target.relations if not _relation_exists(con, r))
     if missing:
         raise PublishError(f"publication {target.id} can no longer be restored: {', '.join(missing)} were dropped",
                            hint="raise keep_publications in elt.toml to keep more versions")
     con.execute("begin transaction")
     try:
         _point(con, schema, target.models, pubs[0].models)
-        publication = _record(con, run_id, "rollback", target.id, target.models,
+        publication = _record(con, run_id, "rollback", target.id, target.models, target.internal,
                               {"restored_publication": target.id, "from_publication": pubs[0].id})
         con.execute("commit")
     except BaseException:
@@ -133,7 +145,7 @@ def _relation_exists(con: Any, relation: str) -> bool:
 def janitor(con: Any, keep: int, protect: set[str]) -> list[str]:
     """Drop versions no longer referenced by the last `keep` publications (and not in `protect`)."""
     recent = history(con, limit=keep)
-    wanted = {r for p in recent for r in p.models.values()} | protect
+    wanted = {r for p in recent for r in p.relations} | protect
     if not recent:
         return []
     rows = con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",

@@ -83,11 +83,12 @@ def verify_model(con: Any, contract: Contract, relation: str, now: datetime) -> 
 
 
 @task(name="publish", tags=["publish"], cache_policy=NO_CACHE)
-def publish(con: Any, project: Project, run_id: str, versions: dict[str, Version],
+def publish(con: Any, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
-    models = {name: v.relation for name, v in versions.items()}
-    publication = publishing.publish(con, project.published_schema, run_id, models, gate.summary)
-    dropped = publishing.janitor(con, project.keep_publications, protect=set(models.values()))
+    public = {name: v.relation for name, v in versions.items() if plan.models[name].published}
+    internal = {name: v.relation for name, v in versions.items() if not plan.models[name].published}
+    publication = publishing.publish(con, project.published_schema, run_id, public, gate.summary, internal)
+    dropped = publishing.janitor(con, project.keep_publications, protect={v.relation for v in versions.values()})
     if dropped:
         log.info("janitor dropped %d old version(s)", len(dropped))
     return publication
@@ -114,7 +115,7 @@ def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
             if not summary.gate.passed:
                 _report(summary)
                 raise GateError(summary.gate.explain(), summary.gate)
-            summary.publication = publish(con, project, run_id, versions, summary.gate)
+            summary.publication = publish(con, project, plan, run_id, versions, summary.gate)
         finally:
             con.close()
     _report(summary)

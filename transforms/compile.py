@@ -36,7 +36,7 @@ def check_portable(model: Model, dialect: str, authoring: str = "duckdb") -> Non
         if isinstance(node, exp.Anonymous):
             raise CompileError(
                 f"model {model.name}: function {node.name}() is not known to the transpiler, so it cannot "
-                f"be carried to {dialect}", where=model.location(node),
+                f"be carried to {dialect}", where=model.locate_word(node.name),
                 hint="use a standard function, or keep this model on the authoring dialect")
         for construct, lacking, matches in UNPORTABLE:
             if dialect in lacking and matches(node):

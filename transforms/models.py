@@ -5,6 +5,7 @@ block (`-- materialized: table`), so any SQL editor still opens the file as vali
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from elt.config import IDENTIFIER
 from elt.errors import Location, ModelError
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
-CONFIG_KEYS = ("materialized", "description", "tags")
+CONFIG_KEYS = ("materialized", "description", "tags", "published")
 MATERIALIZATIONS = ("view", "table")
 
 
@@ -44,6 +45,7 @@ class Model:
     materialized: str = "view"
     description: str = ""
     tags: tuple[str, ...] = ()
+    published: bool = True  # False: an internal building block, never exposed under the published schema
     refs: tuple[TableRef, ...] = field(default=())
 
     def location(self, node: exp.Expression | None = None) -> Location:
@@ -54,6 +56,14 @@ class Model:
         line = self.text.count("\n", 0, start) + 1
         col = start - (self.text.rfind("\n", 0, start) + 1) + 1
         return Location(self.path, line, col)
+
+    def locate_word(self, word: str) -> Location:
+        """Location of the first occurrence of `word` in the SQL (for nodes sqlglot keeps no position for)."""
+        found = re.search(rf"\b{re.escape(word)}\b", self.text, re.IGNORECASE)
+        if not found:
+            return self.location()
+        line = self.text.count("\n", 0, found.start()) + 1
+        return Location(self.path, line, found.start() - (self.text.rfind("\n", 0, found.start()) + 1) + 1)
 
     @property
     def model_refs(self) -> tuple[str, ...]:
@@ -116,12 +126,21 @@ def _read_config(path: Path, text: str) -> dict:
         key, value = match.groups()
         where = Location(path, number, line.index(key) + 1)
         if key not in CONFIG_KEYS:
-            raise ModelError(f"unknown config key {key!r}", where=where, hint=f"valid keys: {', '.join(CONFIG_KEYS)}")
+            # "-- Note: ..." is prose; "-- materialised: table" is a typo that would silently change nothing.
+            close = difflib.get_close_matches(key.lower(), CONFIG_KEYS, n=1, cutoff=0.75)
+            if close:
+                raise ModelError(f"unknown config key {key!r}", where=where, hint=f"did you mean {close[0]}?")
+            continue
         if key == "materialized":
             if value not in MATERIALIZATIONS:
                 raise ModelError(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, not {value!r}",
                                  where=where, hint="change the header line")
             config[key] = value
+        elif key == "published":
+            if value not in ("true", "false"):
+                raise ModelError(f"published must be true or false, not {value!r}", where=where,
+                                 hint="change the header line")
+            config[key] = value == "true"
         elif key == "tags":
             config[key] = tuple(t.strip() for t in value.split(",") if t.strip())
         else:

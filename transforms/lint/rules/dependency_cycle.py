@@ -12,6 +12,10 @@ def check(context) -> Iterator:
     from transforms.lint import Violation
 
     models = context.by_name
-    cycle = find_cycle(dependencies(models))
-    if cycle:
+    remaining = dependencies(models)
+    while cycle := find_cycle(remaining):
         yield Violation(CODE, f"dependency cycle: {' -> '.join(cycle)}", models[cycle[0]].location())
+        # Take the loop out and look again, so independent loops are all reported in one run.
+        looped = set(cycle)
+        remaining = {name: tuple(u for u in ups if u not in looped)
+                     for name, ups in remaining.items() if name not in looped}

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from sqlglot import exp
 
-from transforms.schema import scopes, selected_columns
+from transforms.schema import own_columns, scopes, visible_columns
 
 CODE = "L003"
 
@@ -15,10 +15,10 @@ def check(context) -> Iterator:
 
     for model in context.models:
         for scope in scopes(model):
-            sources = selected_columns(scope, context.relations)
+            sources = visible_columns(scope, context.relations)
             outer = _outer_sources(scope, context.relations)
-            aliases = {s.alias.lower() for s in getattr(scope.expression, "selects", []) if s.alias}
-            for column in scope.columns:
+            aliases = _output_aliases(scope.expression)
+            for column in own_columns(scope):
                 name, table = column.name.lower(), column.table.lower()
                 if not name or isinstance(column.this, exp.Star):
                     continue
@@ -40,12 +40,20 @@ def check(context) -> Iterator:
                                     model.location(column))
 
 
+def _output_aliases(query: exp.Expression) -> set[str]:
+    """Names a query's own clauses may use instead of a column: select aliases (DuckDB allows them in
+    WHERE, GROUP BY, HAVING, QUALIFY and ORDER BY); after a UNION, ORDER BY names the output columns."""
+    if isinstance(query, exp.SetOperation):
+        return {n.lower() for n in query.named_selects}
+    return {s.alias.lower() for s in getattr(query, "selects", []) if s.alias}
+
+
 def _outer_sources(scope, relations) -> dict:
-    """Relations of enclosing queries, visible to correlated subqueries."""
+    """Relations of enclosing queries, visible to correlated subqueries and (DuckDB joins them laterally when
+    they refer to them) to derived tables, but not to a CTE: it is defined before the query that reads it."""
     found: dict = {}
-    parent = scope.parent
-    while parent is not None:
-        for alias, cols in selected_columns(parent, relations).items():
+    while not scope.is_cte and scope.parent is not None:
+        scope = scope.parent
+        for alias, cols in visible_columns(scope, relations).items():
             found.setdefault(alias, cols)
-        parent = parent.parent
     return found

@@ -1,4 +1,6 @@
 -- materialized: view
+-- published: false
+-- Internal: staging views read raw tables live, so only the verified marts built from them are published.
 -- description: Customers as loaded from the shop, with consumer-friendly names.
 -- tags: staging, shop
 select

@@ -1,4 +1,6 @@
 -- materialized: view
+-- published: false
+-- Internal: staging views read raw tables live, so only the verified marts built from them are published.
 -- description: Orders with their current status.
 -- tags: staging, shop
 select

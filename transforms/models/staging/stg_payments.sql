@@ -1,4 +1,6 @@
 -- materialized: view
+-- published: false
+-- Internal: staging views read raw tables live, so only the verified marts built from them are published.
 -- description: One payment per paid order.
 -- tags: staging, shop
 select

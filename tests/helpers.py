@@ -1,0 +1,43 @@
+"""Assert helpers over a real warehouse file."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+from elt.config import load_project
+
+
+def warehouse_path(project_dir: Path) -> Path:
+    return load_project(project_dir).target().path
+
+
+def query(project_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse_path(project_dir)), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def row_count(project_dir: Path, relation: str) -> int:
+    return query(project_dir, f"select count(*) from {relation}")[0][0]
+
+
+def published(project_dir: Path) -> dict[str, str]:
+    """Model -> relation of the publication in effect."""
+    rows = query(project_dir, "select model, relation from _elt.publication_models where published and publication_id = "
+                              "(select max(id) from _elt.publications) order by model")
+    return dict(rows)
+
+
+def answers(project_dir: Path, schema: str = "analytics") -> dict[str, str]:
+    """A digest of everything each published view returns: equal digests mean identical answers."""
+    names = [r[0] for r in query(project_dir, "select table_name from information_schema.tables "
+                                              "where table_schema = ? order by 1", [schema])]
+    digests = {}
+    for name in names:
+        rows = query(project_dir, f"select * from {schema}.{name} order by all")
+        digests[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests

@@ -1,0 +1,135 @@
+"""The whole path on real DuckDB files, run as the Prefect flow against a real (test) Prefect API."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import pytest
+
+from elt.config import load_project
+from elt.errors import GateError, WarehouseBusyError
+from elt import warehouse
+from sources import runner
+from sources.shop import Shop, _us
+from tests.conftest import T2
+from tests.helpers import answers, published, query, row_count, warehouse_path
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def run(project_dir):
+    from flows.elt_flow import elt_pipeline
+
+    return elt_pipeline(project_dir=str(project_dir))
+
+
+def expected_orders(at: str) -> int:
+    shop = Shop(datetime(2026, 1, 1, tzinfo=timezone.utc), 6, 24)
+    hi = _us(datetime.fromisoformat(at.replace("Z", "+00:00")))
+    return shop.orders_window(_us(datetime(2025, 12, 31, tzinfo=timezone.utc)), hi).num_rows
+
+
+def test_extract_twice_loads_only_changes(project_dir, monkeypatch):
+    project = load_project(project_dir)
+    source, target = project.sources["shop"], project.target()
+    first = runner.load(project, source, target)
+    assert first.rows["orders"] == expected_orders("2026-01-10T00:00:00Z")
+    monkeypatch.setenv("ELT_NOW", T2)
+    second = runner.load(project, source, target)
+    assert 0 < second.rows["orders"] < first.rows["orders"] / 5, "only new and changed orders"
+    assert second.cursors["orders"] > first.cursors["orders"]
+    total, distinct = query(project_dir, "select count(*), count(distinct order_id) from raw_shop.orders")[0]
+    assert total == distinct == expected_orders(T2)
+    third = runner.load(project, source, target)
+    assert third.total_rows == 0
+
+
+def test_run_builds_verifies_and_publishes_everything(project_dir):
+    summary = run(project_dir)
+    assert summary.gate.passed and summary.gate.summary["failed"] == 0 and summary.gate.summary["checks"] >= 20
+    assert {b.status for b in summary.builds} == {"built"}
+    assert set(published(project_dir)) == {"orders", "customers", "daily_revenue"}
+    views = query(project_dir, "select table_name from information_schema.tables where table_schema = 'analytics'")
+    assert sorted(v[0] for v in views) == ["customers", "daily_revenue", "orders"], "staging stays internal"
+    assert row_count(project_dir, "analytics.orders") == expected_orders("2026-01-10T00:00:00Z")
+    # consumers read stable names; versions live where they do not look
+    relation = published(project_dir)["orders"]
+    assert relation.startswith("_elt.orders__")
+    assert query(project_dir, "select count(*) from _elt.publications")[0][0] == 1
+
+
+def test_second_run_without_changes_rebuilds_nothing(project_dir):
+    run(project_dir)
+    before = answers(project_dir)
+    again = run(project_dir)
+    assert {b.status for b in again.builds} == {"skipped"}
+    assert again.publication is None and sum(l.total_rows for l in again.loads) == 0
+    assert answers(project_dir) == before
+
+
+def test_new_data_rebuilds_and_publishes_atomically(project_dir, monkeypatch):
+    run(project_dir)
+    first = published(project_dir)
+    monkeypatch.setenv("ELT_NOW", T2)
+    summary = run(project_dir)
+    assert summary.publication.id == 2
+    second = published(project_dir)
+    assert all(first[m] != second[m] for m in first), "every model read changed raw data"
+    assert row_count(project_dir, "analytics.orders") == expected_orders(T2)
+
+
+def _tamper(project_dir, sql: str) -> None:
+    """A bad load: rows written under a new dlt load id, as a broken source would."""
+    con = duckdb.connect(str(warehouse_path(project_dir)))
+    con.execute(sql)
+    con.close()
+
+
+def test_bad_source_data_is_blocked_and_published_answers_stay(project_dir):
+    run(project_dir)
+    before = answers(project_dir)
+    _tamper(project_dir, "insert into raw_shop.orders select order_id + 1000000, customer_id, 'refunded', amount, "
+                         "created_at, updated_at, '9999999999.1' from raw_shop.orders limit 3")
+    with pytest.raises(GateError) as err:
+        run(project_dir)
+    report = str(err.value)
+    assert "orders: invalid on status: FAILED, measured 3, threshold = 0" in report
+    assert "nothing was published" in report
+    assert answers(project_dir) == before
+    assert query(project_dir, "select count(*) from _elt.publications")[0][0] == 1
+
+
+def test_model_change_that_duplicates_keys_is_blocked(project_dir):
+    run(project_dir)
+    before = answers(project_dir)
+    orders = project_dir / "transforms" / "models" / "marts" / "orders.sql"
+    orders.write_text(orders.read_text().replace(
+        "left join stg_payments as p on p.order_id = o.order_id",
+        "left join stg_payments as p on p.order_id = o.order_id or p.order_id = o.order_id + 1"))
+    with pytest.raises(GateError) as err:
+        run(project_dir)
+    assert "orders: duplicate on order_id: FAILED" in str(err.value)
+    assert answers(project_dir) == before
+
+
+def test_rollback_restores_previous_answers(project_dir, monkeypatch):
+    from elt import publish
+
+    run(project_dir)
+    first = answers(project_dir)
+    monkeypatch.setenv("ELT_NOW", T2)
+    run(project_dir)
+    assert answers(project_dir) != first
+    project = load_project(project_dir)
+    con = warehouse.connect(project.target())
+    restored = publish.rollback(con, "analytics", "test")
+    con.close()
+    assert restored.restores == 1
+    assert answers(project_dir) == first
+
+
+def test_one_writer_at_a_time(project_dir):
+    target = load_project(project_dir).target()
+    with warehouse.exclusive(target):
+        with pytest.raises(WarehouseBusyError, match="is in use by pid"):
+            run(project_dir)

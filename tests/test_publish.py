@@ -1,0 +1,75 @@
+"""The publish layer on a real DuckDB file: atomic promotion, history, rollback, janitor."""
+import duckdb
+import pytest
+
+from elt import publish
+from elt.errors import PublishError
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema _elt")
+    for model, version, value in [("a", "v1", 1), ("b", "v1", 10), ("a", "v2", 2), ("b", "v2", 20), ("a", "v3", 3)]:
+        con.execute(f"create table _elt.{model}__{version} as select {value} as x")
+    yield con
+    con.close()
+
+
+def answers(con):
+    return {m: con.execute(f"select x from analytics.{m}").fetchone()[0] for m in ("a", "b")}
+
+
+def test_publish_records_and_points(con):
+    first = publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {"checks": 2})
+    assert first.id == 1 and first.kind == "publish" and answers(con) == {"a": 1, "b": 10}
+    assert publish.publish(con, "analytics", "r2", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {}) is None
+    second = publish.publish(con, "analytics", "r3", {"a": "_elt.a__v2", "b": "_elt.b__v2"}, {})
+    assert second.id == 2 and answers(con) == {"a": 2, "b": 20}
+    assert [p.run_id for p in publish.history(con)] == ["r3", "r1"]
+
+
+def test_failed_publication_changes_nothing(con):
+    publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {})
+    with pytest.raises(duckdb.Error):
+        # "a" is re-pointed first, then "b" fails: the transaction must undo "a" too
+        publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__missing"}, {})
+    assert answers(con) == {"a": 1, "b": 10}
+    assert len(publish.history(con)) == 1
+
+
+def test_rollback_walks_back_and_never_recomputes(con):
+    publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {})
+    publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__v2"}, {})
+    publish.publish(con, "analytics", "r3", {"a": "_elt.a__v3", "b": "_elt.b__v2"}, {})
+    back = publish.rollback(con, "analytics", "undo1")
+    assert (back.kind, back.restores) == ("rollback", 2) and answers(con) == {"a": 2, "b": 20}
+    again = publish.rollback(con, "analytics", "undo2")
+    assert again.restores == 1 and answers(con) == {"a": 1, "b": 10}
+    with pytest.raises(PublishError, match="nothing to roll back to"):
+        publish.rollback(con, "analytics", "undo3")
+    assert answers(con) == {"a": 1, "b": 10}
+
+
+def test_rollback_drops_names_that_did_not_exist(con):
+    publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1"}, {})
+    publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__v2"}, {})
+    publish.rollback(con, "analytics", "undo")
+    views = con.execute("select table_name from information_schema.tables where table_schema = 'analytics'")
+    assert [r[0] for r in views.fetchall()] == ["a"]
+
+
+def test_nothing_to_roll_back(con):
+    with pytest.raises(PublishError, match="nothing has been published"):
+        publish.rollback(con, "analytics", "undo")
+
+
+def test_janitor_keeps_what_rollback_needs(con):
+    publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {})
+    publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__v2"}, {})
+    publish.publish(con, "analytics", "r3", {"a": "_elt.a__v3", "b": "_elt.b__v2"}, {})
+    dropped = publish.janitor(con, keep=2, protect=set())
+    assert sorted(dropped) == ["_elt.a__v1", "_elt.b__v1"]
+    assert publish.rollback(con, "analytics", "undo").restores == 2
+    with pytest.raises(PublishError, match="can no longer be restored"):
+        publish.rollback(con, "analytics", "undo")
