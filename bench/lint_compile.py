@@ -300,7 +300,8 @@ class Generator:
         final = Out()
         for c, kind in enriched.columns.items():
             final.add(f"e.{c}", c, kind, bare=c)
-        sql = (f"with base as (\n    select\n        {base.sql('        ')}\n    from {src.key}\n    where {where}\n),\n"
+        sql = (f"with base as (\n    select\n        {base.sql('        ')}\n"
+               f"    from {src.key}\n    where {where}\n),\n"
                f"enriched as (\n    select\n        {enriched.sql('        ')}\n    from base\n)\n"
                f"select\n    {final.sql()}\nfrom enriched as e")
         return sql, final.columns
@@ -627,7 +628,8 @@ def worker_verify(models_dir: Path) -> dict:
     return {"views": len(paths) - len(failures), "failures": failures}
 
 
-WORKERS = {"verify": worker_verify, "phases": worker_phases, "total": worker_total, "raw": worker_raw, "breakdown": worker_breakdown}
+WORKERS = {"verify": worker_verify, "phases": worker_phases, "total": worker_total, "raw": worker_raw,
+           "breakdown": worker_breakdown}
 
 
 def run_worker(kind: str, models_dir: str, extra: list[str] | None = None) -> dict:
@@ -718,10 +720,12 @@ def main() -> int:
         row("raw floor total", raw["total"])
 
         ratio = total["total"] / raw["total"]
+        phase_sum = phases["lint"] + phases["order"] + phases["compile"]
         print(f"\nratio make_plan / raw floor: {ratio:.2f}x   "
-              f"(sum of phases / raw floor: {(phases['lint'] + phases['order'] + phases['compile']) / raw['total']:.2f}x)")
+              f"(sum of phases / raw floor: {phase_sum / raw['total']:.2f}x)")
         verdict = "PASS" if total["total"] < TARGET_SECONDS else "FAIL"
-        print(f"target: {args.models} models < {TARGET_SECONDS:.1f} s cold -> make_plan {total['total']:.3f} s: {verdict}")
+        print(f"target: {args.models} models < {TARGET_SECONDS:.1f} s cold -> "
+              f"make_plan {total['total']:.3f} s: {verdict}")
 
         if not args.no_breakdown:
             bd = run_worker("breakdown", md)

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -44,6 +46,28 @@ class RunSummary:
     publication: publishing.Publication | None = None
 
 
+class _Connection:
+    """The run's DuckDB connection, handed to tasks by reference and emptied when the run ends.
+
+    Prefect keeps every task's parameters reachable until the interpreter exits (a background service first
+    started inside a task run keeps a copy of that run's context on the global event loop thread), so a
+    connection passed as a task parameter outlives the run and DuckDB prints "nanobind: leaked ..." at exit.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = con
+
+    def __call__(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            raise RuntimeError("the run's warehouse connection is closed")
+        return self.con
+
+    def close(self) -> None:
+        con, self.con = self.con, None
+        if con is not None:
+            con.close()
+
+
 def _retry_unless_user_error(task, task_run, state) -> bool:
     """Retry transient failures; a config error fails identically every time."""
     try:
@@ -65,30 +89,30 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 
 
 @task(name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
-def plan_models(project: Project, con: Any) -> tuple[Plan, dict[str, Contract]]:
-    raw = runner.raw_relations(project, warehouse.raw_catalog(con))
+def plan_models(project: Project, con: _Connection) -> tuple[Plan, dict[str, Contract]]:
+    raw = runner.raw_relations(project, warehouse.raw_catalog(con()))
     plan = make_plan(project.models_dir, raw, project.target().dialect, project.published_schema)
     contracts = load_contracts(project.contracts_dir, plan.outputs())
     return plan, contracts
 
 
 @task(task_run_name="build-{name}", tags=["build"], cache_policy=NO_CACHE)
-def build(con: Any, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
-    return build_model(con, plan.models[name], versions)
+def build(con: _Connection, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
+    return build_model(con(), plan.models[name], versions)
 
 
 @task(task_run_name="verify-{contract.model}", tags=["verify"], cache_policy=NO_CACHE)
-def verify_model(con: Any, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
-    return verify(con, contract, relation, now)
+def verify_model(con: _Connection, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
+    return verify(con(), contract, relation, now)
 
 
 @task(name="publish", tags=["publish"], cache_policy=NO_CACHE)
-def publish(con: Any, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
+def publish(con: _Connection, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
     public = {name: v.relation for name, v in versions.items() if plan.models[name].published}
     internal = {name: v.relation for name, v in versions.items() if not plan.models[name].published}
-    publication = publishing.publish(con, project.published_schema, run_id, public, gate.summary, internal)
-    dropped = publishing.janitor(con, project.keep_publications, protect={v.relation for v in versions.values()})
+    publication = publishing.publish(con(), project.published_schema, run_id, public, gate.summary, internal)
+    dropped = publishing.janitor(con(), project.keep_publications, protect={v.relation for v in versions.values()})
     if dropped:
         log.info("janitor dropped %d old version(s)", len(dropped))
     return publication
@@ -103,10 +127,10 @@ def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
     summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.path)
     with warehouse.exclusive(target_):
         summary.loads = [extract(project, name, target_.name) for name in project.sources]
-        con = warehouse.connect(target_)
+        con = _Connection(warehouse.connect(target_))
         try:
             plan, contracts = plan_models(project, con)
-            versions = plan_versions(con, plan.models, plan.order)
+            versions = plan_versions(con(), plan.models, plan.order)
             summary.builds = [build(con, plan, versions, name) for name in plan.order]
             now = clock.now()
             outcomes = [o for model, contract in sorted(contracts.items())

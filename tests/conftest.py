@@ -31,11 +31,33 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy_project(tmp_path / "project")
 
 
+def postgres_required() -> bool:
+    return bool(os.environ.get("ELT_REQUIRE_POSTGRES"))
+
+
 @pytest.fixture(scope="session")
-def prefect_server():
-    """A real Prefect API (temporary database) for every flow test of the session."""
+def prefect_server(tmp_path_factory):
+    """A real Prefect API for every flow test of the session: on Postgres here, on SQLite elsewhere."""
     import flows  # noqa: F401  (Prefect's environment before prefect is imported)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
+    from tests import prefect_server as server
+
+    if not server.postgres_reachable():
+        if postgres_required():
+            pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + server.PG_ADMIN)
+        with prefect_test_harness(server_startup_timeout=90):
+            yield
+        return
+    with server.scratch_database("elt_test_prefect") as database:
+        url = server.PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+        with server.prefect_server(tmp_path_factory.mktemp("prefect_home"), url) as api_url:
+            with temporary_settings(updates={PREFECT_API_URL: api_url}):
+                yield
+                # Send queued logs and events while the server still listens; else exit waits on retries.
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10)
+                EventsWorker.drain_all(timeout=10)

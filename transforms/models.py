@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from elt.config import IDENTIFIER
 from elt.errors import Location, ModelError
@@ -87,6 +87,12 @@ def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str
     config = _read_config(path, text)
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
+    except TokenError as err:  # e.g. an unterminated string; sqlglot knows only the offset where it gave up
+        offset = min(getattr(err, "end", 0) or 0, len(text))
+        line = text.count("\n", 0, offset) + 1
+        raise ModelError("syntax error: cannot tokenize (an unterminated string or quoted name?)",
+                         where=Location(path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1),
+                         hint="fix the SQL") from None
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
         raise ModelError(

@@ -24,7 +24,7 @@ def selected_columns(scope: Scope, relations: Relations) -> dict[str, list[str] 
     """Alias -> columns of each relation in this scope's FROM/JOIN (None when unknown)."""
     if _pivoted(scope):
         return _pivoted_sources(scope)
-    duplicated = set(duplicate_aliases(scope))
+    duplicated = set(_duplicates(scope))
     try:
         selected = {alias: source for alias, (_node, source) in scope.selected_sources.items()}
     except OptimizeError:  # an alias used twice: DuckDB rejects the query (L004 reports it), lint goes on
@@ -52,8 +52,10 @@ def _pivoted_sources(scope: Scope) -> dict[str, list[str] | None]:
 
 def duplicate_aliases(scope: Scope) -> dict[str, exp.Expression]:
     """Lower-case alias -> the FROM/JOIN item that reuses it (`FROM a AS x JOIN b AS x`)."""
-    if _pivoted(scope):
-        return {}
+    return {} if _pivoted(scope) else _duplicates(scope)
+
+
+def _duplicates(scope: Scope) -> dict[str, exp.Expression]:
     seen: set[str] = set()
     found: dict[str, exp.Expression] = {}
     for alias, node in scope.references:
@@ -94,18 +96,18 @@ def own_columns(scope: Scope) -> list[exp.Column]:
     """The column references written in this scope itself.
 
     sqlglot's `Scope.columns` also lists the unqualified columns of child subqueries (it cannot tell
-    whether they are correlated) and leaves out unqualified columns in HAVING and QUALIFY (they may be
-    select aliases). A rule checks each column once, in the scope that contains it, so drop the former
-    and add the latter.
+    whether they are correlated) and list-comprehension variables, and leaves out unqualified columns in
+    HAVING and QUALIFY (they may be select aliases). A rule checks each column once, in the scope that
+    contains it, so drop the former and add the latter.
     """
     children = (*scope.subquery_scopes, *scope.udtf_scopes, *scope.derived_table_scopes)
-    inherited = {id(c) for child in children for c in child.external_columns}
+    skipped = {id(c) for child in children for c in child.external_columns}
     for comprehension in scope.comprehensions:  # [x * 2 for x in xs if x > 0]: x is not a column
         variable = comprehension.expression.name.lower()
         for part in (comprehension.this, comprehension.args.get("condition")):
-            inherited.update(id(c) for c in (part.find_all(exp.Column) if part else ())
-                             if not c.table and c.name.lower() == variable)
-    columns = [c for c in scope.columns if id(c) not in inherited]
+            skipped.update(id(c) for c in (part.find_all(exp.Column) if part else ())
+                           if not c.table and c.name.lower() == variable)
+    columns = [c for c in scope.columns if id(c) not in skipped]
     seen = {id(c) for c in columns}
     for key in ("having", "qualify"):
         clause = scope.expression.args.get(key)
