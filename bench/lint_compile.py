@@ -327,7 +327,7 @@ class Generator:
     def t_join(self, sources: list[Source], key: str) -> tuple[str, dict[str, str]]:
         """LEFT/INNER joins on a shared key, ON or USING."""
         aliases = ["a", "b", "c"]
-        pairs = list(zip(aliases, sources))
+        pairs = list(zip(aliases, sources, strict=False))
         using = self.rng.random() < 0.35
         out = Out()
         self.join_projection(out, pairs, key, using)

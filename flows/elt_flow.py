@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -118,7 +117,11 @@ def publish(con: _Connection, project: Project, plan: Plan, run_id: str, version
     return publication
 
 
-@flow(name="elt", flow_run_name="elt-{target}", log_prints=True)
+def _run_name() -> str:
+    return f"elt-{flow_run.parameters.get('target') or 'default-target'}"
+
+
+@flow(name="elt", flow_run_name=_run_name, log_prints=True)
 def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
     """Extract every source, build and verify every model, publish all of them at once if all checks pass."""
     project = load_project(Path(project_dir) if project_dir else None)

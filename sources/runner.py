@@ -66,7 +66,7 @@ def pipeline_for(project: Project, source: Source, target: Target) -> dlt.Pipeli
         destination=dlt.destinations.duckdb(str(target.path)),
         dataset_name=source.dataset,
         pipelines_dir=str(project.root / ".elt" / "dlt"),
-        progress=dlt.progress.log(log_period=5, dump_system_stats=False),
+        progress=dlt.progress.log(log_period=10, logger=log, dump_system_stats=False),
     )
 
 

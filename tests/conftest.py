@@ -38,23 +38,25 @@ def postgres_required() -> bool:
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """A real Prefect API for every flow test of the session: on Postgres here, on SQLite elsewhere."""
-    import flows  # noqa: F401  (Prefect's environment before prefect is imported)
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
+    import flows  # noqa: F401  (Prefect's environment before prefect is imported)
     from tests import prefect_server as server
 
     if not server.postgres_reachable():
         if postgres_required():
             pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + server.PG_ADMIN)
         with prefect_test_harness(server_startup_timeout=90):
-            yield
+            from prefect.settings import PREFECT_API_URL
+
+            yield PREFECT_API_URL.value()
         return
     with server.scratch_database("elt_test_prefect") as database:
         url = server.PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
         with server.prefect_server(tmp_path_factory.mktemp("prefect_home"), url) as api_url:
             with temporary_settings(updates={PREFECT_API_URL: api_url}):
-                yield
+                yield api_url
                 # Send queued logs and events while the server still listens; else exit waits on retries.
                 from prefect.events.worker import EventsWorker
                 from prefect.logging.handlers import APILogWorker

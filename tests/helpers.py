@@ -27,8 +27,8 @@ def row_count(project_dir: Path, relation: str) -> int:
 
 def published(project_dir: Path) -> dict[str, str]:
     """Model -> relation of the publication in effect."""
-    rows = query(project_dir, "select model, relation from _elt.publication_models where published and publication_id = "
-                              "(select max(id) from _elt.publications) order by model")
+    rows = query(project_dir, "select model, relation from _elt.publication_models where published "
+                              "and publication_id = (select max(id) from _elt.publications) order by model")
     return dict(rows)
 
 

@@ -1,5 +1,5 @@
-from transforms.fingerprint import fingerprint, version_key
 from tests.test_models import model
+from transforms.fingerprint import fingerprint, version_key
 
 BASE = "-- materialized: table\nselect order_id, sum(amount) as total from raw_shop.orders group by order_id\n"
 
@@ -10,7 +10,8 @@ def fp(tmp_path, sql, upstream=()):
 
 def test_formatting_comments_and_keyword_case_do_not_change_it(tmp_path):
     same = [
-        "-- materialized: table\nSELECT order_id,\n       SUM(amount) AS total\nFROM raw_shop.orders\nGROUP BY order_id",
+        "-- materialized: table\nSELECT order_id,\n       SUM(amount) AS total\n"
+        "FROM raw_shop.orders\nGROUP BY order_id",
         "-- materialized: table\n-- description: now documented\n-- tags: x\nselect order_id, sum(amount) as total "
         "/* why */ from raw_shop.orders   group by order_id;",
     ]

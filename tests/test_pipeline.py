@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
+from elt import warehouse
 from elt.config import load_project
 from elt.errors import GateError, WarehouseBusyError
-from elt import warehouse
 from sources import runner
 from sources.shop import Shop, _us
 from tests.conftest import T2
@@ -63,7 +63,7 @@ def test_second_run_without_changes_rebuilds_nothing(project_dir):
     before = answers(project_dir)
     again = run(project_dir)
     assert {b.status for b in again.builds} == {"skipped"}
-    assert again.publication is None and sum(l.total_rows for l in again.loads) == 0
+    assert again.publication is None and sum(load.total_rows for load in again.loads) == 0
     assert answers(project_dir) == before
 
 

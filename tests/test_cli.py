@@ -1,0 +1,90 @@
+"""The `elt` command end to end, in subprocesses, on a temp copy of the project."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import T1, T2
+from tests.helpers import answers
+
+ELT = Path(sys.executable).with_name("elt")
+
+
+def elt(project_dir: Path, *args: str, api_url: str | None = None, now: str = T1) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ELT_NOW": now}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return subprocess.run([str(ELT), *args], cwd=project_dir, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
+    first = elt(project_dir, "run", api_url=prefect_server)
+    assert first.returncode == 0, first.stderr
+    assert "loaded   raw_shop: customers 216, orders 1296, payments 1242" in first.stdout
+    assert "built    6 model(s)" in first.stdout
+    assert "checked  24/24 checks passed" in first.stdout
+    assert "published publication 1: analytics.customers, analytics.daily_revenue, analytics.orders" in first.stdout
+    assert "warehouse warehouse/shop.duckdb" in first.stdout
+    before = answers(project_dir)
+
+    unchanged = elt(project_dir, "run", api_url=prefect_server)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "loaded   raw_shop: nothing new" in unchanged.stdout
+    assert "built    0 model(s); 6 unchanged" in unchanged.stdout
+    assert "published nothing new" in unchanged.stdout
+
+    later = elt(project_dir, "run", api_url=prefect_server, now=T2)
+    assert later.returncode == 0 and "published publication 2" in later.stdout
+    assert answers(project_dir) != before
+
+    history = elt(project_dir, "history", "-v")
+    assert history.returncode == 0
+    lines = history.stdout.splitlines()
+    assert lines[0].split()[:4] == ["2", *lines[0].split()[1:3], "publish"] and "checks 24/24 passed" in lines[0]
+    assert any(line.strip().startswith("analytics.orders -> _elt.orders__") for line in lines)
+
+    rollback = elt(project_dir, "rollback")
+    assert rollback.returncode == 0 and "restores publication 1" in rollback.stdout
+    assert answers(project_dir) == before
+
+
+def test_lint_and_compile(project_dir):
+    lint = elt(project_dir, "lint")
+    assert lint.returncode == 0 and "6 model(s) OK" in lint.stderr
+    compiled = elt(project_dir, "compile", "--dialect", "postgres", "daily_revenue")
+    assert compiled.returncode == 0
+    assert "DATE_TRUNC('DAY', ordered_at)" in compiled.stdout
+
+
+def test_lint_reports_and_fails(project_dir):
+    bad = project_dir / "transforms" / "models" / "marts" / "bad.sql"
+    bad.write_text("-- materialized: table\nselect *, o.colour\nfrom orders o join stg_customers c on c.customer_id = "
+                   "o.customer_id\nwhere status = 'x' and customer_id > 0\n")
+    result = elt(project_dir, "lint")
+    assert result.returncode == 1
+    out = result.stdout.splitlines()
+    assert out[0] == "transforms/models/marts/bad.sql:2:8: L005 SELECT * in a mart: list the columns consumers get"
+    assert out[1].startswith("transforms/models/marts/bad.sql:2:11: L003 column o.colour does not exist (has: ")
+    assert out[2].startswith("transforms/models/marts/bad.sql:4:24: L004 column customer_id is ambiguous")
+    assert "problem(s)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_user_errors_have_no_traceback_unless_debug(project_dir):
+    (project_dir / "elt.toml").write_text((project_dir / "elt.toml").read_text().replace(
+        'type = "duckdb"', 'type = "oracle"'))
+    result = elt(project_dir, "lint")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: elt.toml: targets.dev.type: 'oracle' is not supported — "
+                                     "valid values: duckdb")
+    debug = elt(project_dir, "--debug", "lint")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_rollback_before_any_run(project_dir):
+    result = elt(project_dir, "rollback")
+    assert result.returncode == 1 and "does not exist yet — run `elt run` first" in result.stderr
