@@ -455,8 +455,10 @@ class Generator:
             sql, columns = self.render(inputs, key, star_ok=staging)
             depth = 1 + max(s.depth for s in inputs)
             self.edges += sum(1 for s in inputs if "." not in s.key)
+            # staging views read raw live, so they stay internal (lint rule L008)
             header = (f"-- materialized: {'view' if staging else 'table'}\n"
-                      f"-- description: generated model {i} ({len(inputs)} input(s)).\n"
+                      + ("-- published: false\n" if staging else "")
+                      + f"-- description: generated model {i} ({len(inputs)} input(s)).\n"
                       f"-- tags: {layer}, bench\n")
             files.append((layer, name, header + sql + "\n"))
             models.append(Source(name, columns, depth, inputs[0].entity))

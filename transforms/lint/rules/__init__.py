@@ -3,6 +3,7 @@ from transforms.lint.rules import (
     ambiguous_column,
     dependency_cycle,
     duplicate_model,
+    live_published_view,
     select_star_in_mart,
     syntax,
     unknown_column,
@@ -10,4 +11,4 @@ from transforms.lint.rules import (
 )
 
 RULES = (syntax, unknown_table, unknown_column, ambiguous_column, select_star_in_mart, duplicate_model,
-         dependency_cycle)
+         dependency_cycle, live_published_view)
