@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         print(f"loaded   {load.dataset}: {rows}")
+        if load.resumed_packages:
+            print(f"         (first completed {load.resumed_packages} load package(s) an interrupted run left)")
     built = [b.model for b in summary.builds if b.status == "built"]
     print(f"built    {len(built)} model(s){': ' + ', '.join(built) if built else ''}; "
           f"{len(summary.builds) - len(built)} unchanged")

@@ -17,11 +17,10 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
 def copy_project(destination: Path) -> Path:
-    """The repository's project (config, models, contracts) without its warehouse or dlt state."""
-    destination.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "elt.toml", destination / "elt.toml")
-    shutil.copytree(REPO / "transforms" / "models", destination / "transforms" / "models")
-    shutil.copytree(REPO / "checks" / "contracts", destination / "checks" / "contracts")
+    """A clone of the repository as a user has it, without venv, warehouse, dlt state or tests."""
+    skip = shutil.ignore_patterns(".git", ".venv", "warehouse", ".elt", "tests", "bench", "__pycache__", "*.egg-info",
+                                  ".pytest_cache", ".ruff_cache")
+    shutil.copytree(REPO, destination, ignore=skip)
     return destination
 
 

@@ -88,3 +88,13 @@ def test_user_errors_have_no_traceback_unless_debug(project_dir):
 def test_rollback_before_any_run(project_dir):
     result = elt(project_dir, "rollback")
     assert result.returncode == 1 and "does not exist yet — run `elt run` first" in result.stderr
+
+
+@pytest.mark.slow
+def test_flow_runs_as_a_python_module(project_dir, prefect_server):
+    env = {**os.environ, "ELT_NOW": T1, "PREFECT_API_URL": prefect_server}
+    result = subprocess.run([sys.executable, "-m", "flows.elt_flow"], cwd=project_dir, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Finished in state Completed()" in result.stderr
+    assert answers(project_dir).keys() == {"customers", "daily_revenue", "orders"}

@@ -133,3 +133,46 @@ def test_one_writer_at_a_time(project_dir):
     with warehouse.exclusive(target):
         with pytest.raises(WarehouseBusyError, match="is in use by pid"):
             run(project_dir)
+
+
+def test_run_summary_artifact_is_readable_through_the_api(project_dir):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    summary = run(project_dir)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[summary.run_id])))
+    table = next(a for a in artifacts if a.key == "elt-run-summary")
+    rows = table.data if isinstance(table.data, list) else __import__("json").loads(table.data)
+    loaded = {r["name"]: r["result"] for r in rows if r["step"] == "load"}
+    assert loaded["raw_shop.orders"] == f"{expected_orders('2026-01-10T00:00:00Z')} rows"
+    assert {r["name"]: r["result"] for r in rows if r["step"] == "build"}["orders"] == "built"
+    checks = [r for r in rows if r["step"] == "check"]
+    assert len(checks) == summary.gate.summary["checks"] and all(r["result"] == "PASSED" for r in checks)
+    assert any(r["name"] == "orders: duplicate (order_id)" and "threshold = 0" in r["detail"] for r in checks)
+
+
+def test_extraction_is_retried_until_the_warehouse_is_free(project_dir):
+    """A transient failure (another process holds the DuckDB file) is retried with backoff, losing nothing."""
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    path = warehouse_path(project_dir)
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+        "time.sleep(3); c.close()"), str(path)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    summary = run(project_dir)
+    holder.wait()
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.run_id])))
+    extract = next(t for t in tasks if t.name == "extract-shop")
+    assert extract.run_count >= 2, "the first attempt met the locked file"
+    assert summary.gate.passed
+    total, distinct = query(project_dir, "select count(*), count(distinct order_id) from raw_shop.orders")[0]
+    assert total == distinct == expected_orders("2026-01-10T00:00:00Z")
