@@ -64,7 +64,11 @@ def _ts(values: np.ndarray) -> pa.Array:
 
 
 class Shop:
-    """The shop's deterministic history; `*_window(lo, hi)` return rows whose updated_at is in (lo, hi]."""
+    """The shop's deterministic history.
+
+    `*_window(lo, hi, now)` returns each row as it stands at `now` (default `hi`) if its updated_at then
+    falls in (lo, hi]: consecutive windows with one `now` partition the changes, each row exactly once.
+    """
 
     def __init__(self, start: datetime, orders_per_hour: int, customers_per_day: int) -> None:
         self.start = _us(start)
@@ -80,13 +84,14 @@ class Shop:
     def _created(self, ids: np.ndarray, every: int, salt: int) -> np.ndarray:
         return self.start + (ids - 1) * every + _between(ids, salt, 0, every)
 
-    def customers_window(self, lo: int, hi: int) -> pa.Table:
+    def customers_window(self, lo: int, hi: int, now: int | None = None) -> pa.Table:
+        now = hi if now is None else now
         ids = self._ids(self.customer_every, lo, hi, CUSTOMER_UPGRADE_AFTER)
         created = self._created(ids, self.customer_every, 1)
         upgraded_at = created + CUSTOMER_UPGRADE_AFTER
-        upgrades = (ids % 4 == 0) & (upgraded_at <= hi)
+        upgrades = (ids % 4 == 0) & (upgraded_at <= now)
         updated = np.where(upgrades, upgraded_at, created)
-        keep = (created <= hi) & (updated > lo)
+        keep = (created <= now) & (updated > lo) & (updated <= hi)
         ids, created, updated, upgrades = ids[keep], created[keep], updated[keep], upgrades[keep]
         return pa.table({
             "customer_id": ids,
@@ -108,17 +113,18 @@ class Shop:
         return {"created": created, "cancelled": cancelled, "paid": paid, "shipped": shipped,
                 "delivered": delivered, "cancelled_at": cancelled_at}
 
-    def orders_window(self, lo: int, hi: int) -> pa.Table:
+    def orders_window(self, lo: int, hi: int, now: int | None = None) -> pa.Table:
+        now = hi if now is None else now
         ids = self._ids(self.order_every, lo, hi, ORDER_MAX_LAG)
         t = self._order_timeline(ids)
         status = np.full(len(ids), "placed", dtype=object)
         updated = t["created"].copy()
         for name in ("paid", "shipped", "delivered"):
-            reached = ~t["cancelled"] & (t[name] <= hi)
+            reached = ~t["cancelled"] & (t[name] <= now)
             status[reached], updated[reached] = name, t[name][reached]
-        gone = t["cancelled"] & (t["cancelled_at"] <= hi)
+        gone = t["cancelled"] & (t["cancelled_at"] <= now)
         status[gone], updated[gone] = "cancelled", t["cancelled_at"][gone]
-        keep = (t["created"] <= hi) & (updated > lo)
+        keep = (t["created"] <= now) & (updated > lo) & (updated <= hi)
         n_customers = np.maximum(1, (t["created"] - self.start) // self.customer_every)
         customer = 1 + (_mix(ids, 9) % n_customers.astype(np.uint64)).astype(np.int64)
         amount = _between(ids, 10, 500, 50_000) / 100.0
@@ -131,7 +137,7 @@ class Shop:
             "updated_at": _ts(updated[keep]),
         }, schema=SCHEMAS["orders"])
 
-    def payments_window(self, lo: int, hi: int) -> pa.Table:
+    def payments_window(self, lo: int, hi: int, now: int | None = None) -> pa.Table:  # payments never change
         ids = self._ids(self.order_every, lo, hi, 2 * HOUR)
         t = self._order_timeline(ids)
         keep = ~t["cancelled"] & (t["paid"] > lo) & (t["paid"] <= hi)
@@ -162,12 +168,10 @@ def shop_source(start: datetime, orders_per_hour: int = 6, customers_per_day: in
             lo = _us(updated_at.last_value)
             # Chunks of at most 30 days keep memory bounded by the chunk, not by the history.
             for chunk_lo in range(lo, hi, 30 * DAY):
-                batch = window(chunk_lo, min(hi, chunk_lo + 30 * DAY))
+                batch = window(chunk_lo, min(hi, chunk_lo + 30 * DAY), hi)
                 if batch.num_rows:
                     yield batch
 
-        # Chunks are snapshots in time, so a row can appear in two of them: keep its latest version.
-        return dlt.resource(rows, name=table, write_disposition="merge", primary_key=PRIMARY_KEYS[table],
-                            columns={"updated_at": {"dedup_sort": "desc"}})
+        return dlt.resource(rows, name=table, write_disposition="merge", primary_key=PRIMARY_KEYS[table])
 
     return [make(table) for table in SCHEMAS]

@@ -176,3 +176,12 @@ def test_extraction_is_retried_until_the_warehouse_is_free(project_dir):
     assert summary.gate.passed
     total, distinct = query(project_dir, "select count(*), count(distinct order_id) from raw_shop.orders")[0]
     assert total == distinct == expected_orders("2026-01-10T00:00:00Z")
+
+
+def test_long_history_loads_in_chunks_each_row_once(project_dir, monkeypatch):
+    monkeypatch.setenv("ELT_NOW", "2026-03-15T00:00:00Z")
+    project = load_project(project_dir)
+    result = runner.load(project, project.sources["shop"], project.target())
+    for table, key in (("orders", "order_id"), ("customers", "customer_id"), ("payments", "payment_id")):
+        total, distinct = query(project_dir, f"select count(*), count(distinct {key}) from raw_shop.{table}")[0]
+        assert result.rows[table] == total == distinct, table

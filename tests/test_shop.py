@@ -41,3 +41,14 @@ def test_status_moves_forward_and_nothing_in_the_future():
 def test_no_change_window_is_empty():
     t = START + timedelta(days=5)
     assert window("orders", t, t).num_rows == 0
+
+
+def test_chunks_at_one_moment_hold_each_row_once():
+    shop = Shop(START, 6, 24)
+    lo, now = _us(START - timedelta(seconds=1)), _us(START + timedelta(days=70))
+    step = _us(START + timedelta(days=30)) - _us(START)
+    for table, key in (("orders", "order_id"), ("customers", "customer_id")):
+        window = getattr(shop, f"{table}_window")
+        chunks = [window(a, min(now, a + step), now) for a in range(lo, now, step)]
+        keys = [k for c in chunks for k in c.column(key).to_pylist()]
+        assert len(keys) == len(set(keys)) == window(lo, now).num_rows, table
