@@ -1,4 +1,7 @@
-"""Prefect flows and tasks: sequencing, retries, artifacts. Only this package imports prefect."""
+"""Prefect flows and tasks: sequencing, retries, artifacts. Only this package imports prefect.
+
+Python runs this file before any module of the package, so these settings precede every prefect import.
+"""
 import os
 
 # Read by Prefect at import: no analytics calls from an offline machine; dlt's and our logs in the run's logs;

@@ -17,13 +17,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
-import flows  # noqa: F401  (Prefect settings must be in the environment before prefect is imported)
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
 from checks.verify import CheckOutcome, verify
 from elt import clock, warehouse
 from elt import publish as publishing
-from elt.config import Project, load_project
+from elt.config import Project, Target, load_project
 from elt.errors import ConfigError, GateError
 from sources import runner
 from transforms.build import BuildResult, Version, build_model, plan_versions
@@ -88,9 +87,9 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 
 
 @task(name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
-def plan_models(project: Project, con: _Connection) -> tuple[Plan, dict[str, Contract]]:
+def plan_models(project: Project, target: Target, con: _Connection) -> tuple[Plan, dict[str, Contract]]:
     raw = runner.raw_relations(project, warehouse.raw_catalog(con()))
-    plan = make_plan(project.models_dir, raw, project.target().dialect, project.published_schema)
+    plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
     contracts = load_contracts(project.contracts_dir, plan.outputs())
     return plan, contracts
 
@@ -132,7 +131,7 @@ def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
         summary.loads = [extract(project, name, target_.name) for name in project.sources]
         con = _Connection(warehouse.connect(target_))
         try:
-            plan, contracts = plan_models(project, con)
+            plan, contracts = plan_models(project, target_, con)
             versions = plan_versions(con(), plan.models, plan.order)
             summary.builds = [build(con, plan, versions, name) for name in plan.order]
             now = clock.now()
@@ -162,10 +161,11 @@ def _report(summary: RunSummary) -> None:
         rows += [{"step": "check", "name": f"{o.model}: {o.check}" + (f" ({o.column})" if o.column else ""),
                   "result": o.outcome, "detail": f"measured {o.value!r}, threshold {o.threshold}"}
                  for o in summary.gate.outcomes]
-    published = summary.publication.id if summary.publication else None
-    rows.append({"step": "publish", "name": "all models",
-                 "result": f"publication {published}" if published else "unchanged",
-                 "detail": str(summary.warehouse)})
+    if summary.publication:
+        outcome = f"publication {summary.publication.id}"
+    else:
+        outcome = "blocked by the gate" if summary.gate and not summary.gate.passed else "unchanged"
+    rows.append({"step": "publish", "name": "all models", "result": outcome, "detail": str(summary.warehouse)})
     create_table_artifact(key="elt-run-summary", table=rows, description=f"ELT run on {summary.target}")
     if summary.gate and not summary.gate.passed:
         create_markdown_artifact(key="elt-gate-failed", description="Publication blocked", markdown=(

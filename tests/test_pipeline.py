@@ -1,6 +1,7 @@
 """The whole path on real DuckDB files, run as the Prefect flow against a real (test) Prefect API."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import duckdb
@@ -90,12 +91,22 @@ def test_bad_source_data_is_blocked_and_published_answers_stay(project_dir):
     before = answers(project_dir)
     _tamper(project_dir, "insert into raw_shop.orders select order_id + 1000000, customer_id, 'refunded', amount, "
                          "created_at, updated_at, '9999999999.1' from raw_shop.orders limit 3")
+    from flows.elt_flow import elt_pipeline
+
+    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    assert state.is_failed()
     with pytest.raises(GateError) as err:
-        run(project_dir)
+        state.result()
     report = str(err.value)
     assert "orders: invalid on status: FAILED, measured 3, threshold = 0" in report
     assert "nothing was published" in report
     assert answers(project_dir) == before
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    explanation = artifacts["elt-gate-failed"].data
+    assert report in explanation and "Fix the data or the model" in explanation
+    rows = artifacts["elt-run-summary"].data
+    rows = rows if isinstance(rows, list) else json.loads(rows)
+    assert rows[-1]["result"] == "blocked by the gate"
     assert query(project_dir, "select count(*) from _elt.publications")[0][0] == 1
 
 
@@ -135,16 +146,20 @@ def test_one_writer_at_a_time(project_dir):
             run(project_dir)
 
 
-def test_run_summary_artifact_is_readable_through_the_api(project_dir):
+def _artifacts(flow_run_id) -> dict:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    summary = run(project_dir)
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[summary.run_id])))
-    table = next(a for a in artifacts if a.key == "elt-run-summary")
-    rows = table.data if isinstance(table.data, list) else __import__("json").loads(table.data)
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in artifacts}
+
+
+def test_run_summary_artifact_is_readable_through_the_api(project_dir):
+    summary = run(project_dir)
+    table = _artifacts(summary.run_id)["elt-run-summary"]
+    rows = table.data if isinstance(table.data, list) else json.loads(table.data)
     loaded = {r["name"]: r["result"] for r in rows if r["step"] == "load"}
     assert loaded["raw_shop.orders"] == f"{expected_orders('2026-01-10T00:00:00Z')} rows"
     assert {r["name"]: r["result"] for r in rows if r["step"] == "build"}["orders"] == "built"
