@@ -16,7 +16,7 @@ class GateReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.outcomes) and all(o.passed for o in self.outcomes)
+        return all(o.passed for o in self.outcomes)
 
     @property
     def failures(self) -> list[CheckOutcome]:

@@ -14,6 +14,8 @@ from elt.errors import PublishError
 from elt.warehouse import INTERNAL_SCHEMA
 
 HISTORY = f"{INTERNAL_SCHEMA}.publications"
+META = f"{INTERNAL_SCHEMA}.meta"
+LAYOUT_VERSION = "1"  # bump when the tables below change shape, with a migration
 POINTERS = f"{INTERNAL_SCHEMA}.publication_models"
 
 
@@ -35,6 +37,12 @@ class Publication:
 
 def ensure_tables(con: Any) -> None:
     con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    con.execute(f"create table if not exists {META} (key varchar primary key, value varchar not null)")
+    con.execute(f"insert or ignore into {META} values ('layout_version', ?)", [LAYOUT_VERSION])
+    found = con.execute(f"select value from {META} where key = 'layout_version'").fetchone()[0]
+    if found != LAYOUT_VERSION:
+        raise PublishError(f"the warehouse's publication records have layout {found}; this toolkit reads "
+                           f"layout {LAYOUT_VERSION}", hint="use the toolkit version that wrote them")
     con.execute(f"""create table if not exists {HISTORY} (
         id integer primary key, run_id varchar not null, published_at timestamptz not null,
         kind varchar not null, restores integer, summary json)""")

@@ -132,6 +132,9 @@ def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
         con = _Connection(warehouse.connect(target_))
         try:
             plan, contracts = plan_models(project, target_, con)
+            unchecked = sorted(n for n, m in plan.models.items() if m.published and n not in contracts)
+            if unchecked:
+                log.warning("published without a contract (nothing verifies them): %s", ", ".join(unchecked))
             versions = plan_versions(con(), plan.models, plan.order)
             summary.builds = [build(con, plan, versions, name) for name in plan.order]
             now = clock.now()

@@ -73,3 +73,10 @@ def test_janitor_keeps_what_rollback_needs(con):
     assert publish.rollback(con, "analytics", "undo").restores == 2
     with pytest.raises(PublishError, match="can no longer be restored"):
         publish.rollback(con, "analytics", "undo")
+
+
+def test_records_of_another_layout_are_refused(con):
+    publish.ensure_tables(con)
+    con.execute("update _elt.meta set value = '99' where key = 'layout_version'")
+    with pytest.raises(PublishError, match="layout 99; this toolkit reads layout 1"):
+        publish.history(con)
