@@ -30,10 +30,6 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy_project(tmp_path / "project")
 
 
-def postgres_required() -> bool:
-    return bool(os.environ.get("ELT_REQUIRE_POSTGRES"))
-
-
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """A real Prefect API for every flow test of the session: on Postgres here, on SQLite elsewhere."""
@@ -41,18 +37,19 @@ def prefect_server(tmp_path_factory):
     from prefect.testing.utilities import prefect_test_harness
 
     import flows  # noqa: F401  (Prefect's environment before prefect is imported)
+    from tests import postgres
     from tests import prefect_server as server
 
-    if not server.postgres_reachable():
-        if postgres_required():
-            pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + server.PG_ADMIN)
+    if not postgres.postgres_reachable():
+        if postgres.required():
+            pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + postgres.PG_ADMIN)
         with prefect_test_harness(server_startup_timeout=90):
             from prefect.settings import PREFECT_API_URL
 
             yield PREFECT_API_URL.value()
         return
-    with server.scratch_database("elt_test_prefect") as database:
-        url = server.PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+    with postgres.scratch_database("elt_test_prefect") as database:
+        url = postgres.dsn(database).replace("postgresql://", "postgresql+asyncpg://")
         with server.prefect_server(tmp_path_factory.mktemp("prefect_home"), url) as api_url:
             with temporary_settings(updates={PREFECT_API_URL: api_url}):
                 yield api_url

@@ -1,4 +1,4 @@
-"""A real Prefect server for the test session, backed by Postgres when the machine has one.
+"""A real Prefect server for the test session (backed by Postgres when the machine has one).
 
 Prefect's SQLite-backed test server answers 503 "database is locked" under back-to-back runs and its
 clients back off for seconds each time (STACK.md); on Postgres a flow run takes ~1 s. Without Postgres
@@ -13,43 +13,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
-
-PG_ADMIN = os.environ.get("ELT_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-        return True
-    except Exception:  # any failure means: not usable here
-        return False
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
-    """A new Postgres database, dropped afterwards; yields its name."""
-    import psycopg
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"create database {name}")
-    try:
-        yield name
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"drop database if exists {name} with (force)")
 
 
 @contextmanager
