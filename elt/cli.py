@@ -47,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.elt_flow import elt_pipeline
 
     _quiet_prefect_tracebacks(args.debug)
-    summary = elt_pipeline(target=args.target or "", project_dir=str(project.root))
+    summary = elt_pipeline(target=args.target or "", select=args.select, project_dir=str(project.root))
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         print(f"loaded   {load.dataset}: {rows}")
@@ -84,25 +84,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _raw_relations(project, target) -> dict:
-    from elt import warehouse
-    from sources import runner
-
-    catalog = {}
-    if target.path.exists():
-        con = warehouse.connect(target, read_only=True)
-        try:
-            catalog = warehouse.raw_catalog(con)
-        finally:
-            con.close()
-    return runner.raw_relations(project, catalog)
-
-
 def cmd_lint(args: argparse.Namespace) -> int:
     project = _project(args)
+    from sources.runner import raw_relations_of
     from transforms.plan import lint_project
 
-    context, violations = lint_project(project.models_dir, _raw_relations(project, project.target(args.target)),
+    context, violations = lint_project(project.models_dir, raw_relations_of(project, project.target(args.target)),
                                        project.dialect, project.published_schema)
     for violation in violations:
         print(_relative(str(violation)))
@@ -116,11 +103,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     project = _project(args)
+    from sources.runner import raw_relations_of
     from transforms.compile import compile_model
     from transforms.plan import make_plan
 
     dialect = args.dialect or project.target(args.target).dialect
-    plan = make_plan(project.models_dir, _raw_relations(project, project.target(args.target)), "duckdb",
+    plan = make_plan(project.models_dir, raw_relations_of(project, project.target(args.target)), "duckdb",
                      project.published_schema)
     names = plan.order if not args.model else [args.model]
     for name in names:
@@ -205,7 +193,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--target", help="target from elt.toml (default: the project's default_target)")
         return cmd
 
-    command("run", cmd_run, "extract, build, verify and publish (the whole pipeline, as a Prefect flow)")
+    command("run", cmd_run, "extract, build, verify and publish (the whole pipeline, as a Prefect flow)").add_argument(
+        "--select", nargs="+", metavar="MODEL", help="only these models (names or tag:<tag>) and what they read")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")

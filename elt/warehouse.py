@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,12 +21,27 @@ from elt.errors import WarehouseBusyError
 INTERNAL_SCHEMA = "_elt"
 
 
+def lock_path(target: Target) -> Path:
+    return target.path.with_name(target.path.name + ".lock")
+
+
+def last_holder(target: Target) -> str | None:
+    """What the current (or a crashed) holder of the writer lock wrote about itself; None when released.
+
+    Read without taking the lock, so asking never makes a starting run fail.
+    """
+    try:
+        return lock_path(target).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
 @contextmanager
-def exclusive(target: Target) -> Iterator[None]:
-    """Hold the target's writer lock for the duration of a run."""
-    lock_path = target.path.with_name(target.path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+def exclusive(target: Target, who: str = "") -> Iterator[None]:
+    """Hold the target's writer lock for the duration of a run; `who` tells waiting runs who has it."""
+    path = lock_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -34,7 +50,7 @@ def exclusive(target: Target) -> Iterator[None]:
             raise WarehouseBusyError(f"warehouse {target.path} is in use by {holder}",
                                      hint="wait for that run to finish, then run again") from None
         handle.truncate(0)
-        handle.write(f"pid {os.getpid()}")
+        handle.write(f"{who + ', ' if who else ''}pid {os.getpid()} on {socket.gethostname()}")
         handle.flush()
         try:
             yield
@@ -67,7 +83,3 @@ def raw_catalog(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     for schema, table, column, data_type in rows:
         catalog.setdefault(f"{schema}.{table}".lower(), {})[column.lower()] = data_type
     return catalog
-
-
-def database_exists(path: Path) -> bool:
-    return path.is_file()

@@ -12,7 +12,12 @@ from typing import Any
 
 import duckdb
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
@@ -24,8 +29,11 @@ from elt import clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
 from elt.errors import ConfigError, GateError
+from flows import events
+from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import runner
 from transforms.build import BuildResult, Version, build_model, plan_versions
+from transforms.graph import select as select_models
 from transforms.plan import Plan, make_plan
 
 log = logging.getLogger("elt.flow")
@@ -107,8 +115,12 @@ def verify_model(con: _Connection, contract: Contract, relation: str, now: datet
 @task(name="publish", tags=["publish"], cache_policy=NO_CACHE)
 def publish(con: _Connection, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
-    public = {name: v.relation for name, v in versions.items() if plan.models[name].published}
-    internal = {name: v.relation for name, v in versions.items() if not plan.models[name].published}
+    """Publish the run's versions; with a selection, the other models keep their published versions."""
+    before = publishing.current(con())
+    kept = {**before.models, **before.internal} if before else {}
+    relations = {m: r for m, r in kept.items() if m in plan.models} | {m: v.relation for m, v in versions.items()}
+    public = {m: r for m, r in relations.items() if plan.models[m].published}
+    internal = {m: r for m, r in relations.items() if not plan.models[m].published}
     publication = publishing.publish(con(), project.published_schema, run_id, public, gate.summary, internal)
     dropped = publishing.janitor(con(), project.keep_publications, protect={v.relation for v in versions.values()})
     if dropped:
@@ -117,38 +129,59 @@ def publish(con: _Connection, project: Project, plan: Plan, run_id: str, version
 
 
 def _run_name() -> str:
-    return f"elt-{flow_run.parameters.get('target') or 'default-target'}"
+    params = flow_run.parameters
+    selection = "+".join(params.get("select") or []) or "all"
+    return f"elt-{params.get('target') or 'default'}-{selection}"
 
 
 @flow(name="elt", flow_run_name=_run_name, log_prints=True)
-def elt_pipeline(target: str = "", project_dir: str = "") -> RunSummary:
-    """Extract every source, build and verify every model, publish all of them at once if all checks pass."""
+def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir: str = "",
+                 wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS) -> RunSummary:
+    """Extract every source, build and verify the models, publish them at once if every check passes.
+
+    `select`: model names or `tag:<tag>` (plus what they read); other models keep their published versions.
+    """
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
     summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.path)
-    with warehouse.exclusive(target_):
-        summary.loads = [extract(project, name, target_.name) for name in project.sources]
+    progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")
+    with sole_writer(project, target_, wait_for_warehouse_seconds):
+        summary.loads = [extract.with_options(tags=["extract", f"source:{name}", f"target:{target_.name}"])(
+            project, name, target_.name) for name in project.sources]
+        update_progress_artifact(progress, 25.0)
         con = _Connection(warehouse.connect(target_))
         try:
             plan, contracts = plan_models(project, target_, con)
-            unchecked = sorted(n for n, m in plan.models.items() if m.published and n not in contracts)
-            if unchecked:
-                log.warning("published without a contract (nothing verifies them): %s", ", ".join(unchecked))
-            versions = plan_versions(con(), plan.models, plan.order)
-            summary.builds = [build(con, plan, versions, name) for name in plan.order]
+            chosen = [name for name in plan.order if name in select_models(plan.models, select or [])]
+            _warn_unchecked(plan, contracts, chosen)
+            versions = plan_versions(con(), plan.models, chosen)
+            summary.builds = [build(con, plan, versions, name) for name in chosen]
+            update_progress_artifact(progress, 60.0)
             now = clock.now()
-            outcomes = [o for model, contract in sorted(contracts.items())
+            outcomes = [o for model, contract in sorted(contracts.items()) if model in versions
                         for o in verify_model(con, contract, versions[model].relation, now)]
             summary.gate = decide(outcomes)
+            update_progress_artifact(progress, 85.0)
             if not summary.gate.passed:
                 _report(summary)
+                events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate)
             summary.publication = publish(con, project, plan, run_id, versions, summary.gate)
         finally:
             con.close()
+    if summary.publication:
+        built = [b.model for b in summary.builds if b.status == "built"]
+        events.publication_completed(project, target_, run_id, summary.publication, built)
+    update_progress_artifact(progress, 100.0)
     _report(summary)
     return summary
+
+
+def _warn_unchecked(plan: Plan, contracts: dict[str, Contract], chosen: list[str]) -> None:
+    unchecked = [n for n in chosen if plan.models[n].published and n not in contracts]
+    if unchecked:
+        log.warning("published without a contract (nothing verifies them): %s", ", ".join(unchecked))
 
 
 def _report(summary: RunSummary) -> None:

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import dlt
+import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from elt import warehouse
 from elt.config import Project, Source, Target
 from elt.errors import SourceError
 from sources.shop import PRIMARY_KEYS, SCHEMAS, shop_source
@@ -116,3 +118,20 @@ def raw_relations(project: Project, catalog: dict[str, dict[str, str]]) -> dict[
     for table, columns in catalog.items():
         relations[table] = list(columns)
     return relations
+
+
+def raw_relations_of(project: Project, target: Target) -> dict[str, list[str]]:
+    """raw_relations for a target, reading its catalog if the warehouse exists and is not being written."""
+    catalog: dict[str, dict[str, str]] = {}
+    if target.path.exists():
+        try:
+            con = warehouse.connect(target, read_only=True)
+        except duckdb.IOException as err:  # another process writes to it: fall back to declared columns
+            log.warning("cannot read %s (%s); checking columns against the sources' declared schemas",
+                        target.path, str(err).splitlines()[0])
+        else:
+            try:
+                catalog = warehouse.raw_catalog(con)
+            finally:
+                con.close()
+    return raw_relations(project, catalog)

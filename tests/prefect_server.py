@@ -29,7 +29,9 @@ def prefect_server(home: Path, database_url: str | None = None, timeout: float =
     """`prefect server start` on a free loopback port; yields the API URL; stops it by its own PID."""
     port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "false",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           # the scheduler's pass every 5 s instead of 60 s, so tests see scheduled runs appear quickly
+           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
     env.pop("PREFECT_API_URL", None)
     if database_url:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 from graphlib import CycleError as _GraphCycle
 from graphlib import TopologicalSorter
 
-from elt.errors import CycleError
+from elt.errors import CycleError, EltError
 from transforms.models import Model
 
 
@@ -41,16 +41,31 @@ def topological_order(models: dict[str, Model]) -> list[str]:
     return order
 
 
-def downstream(deps: dict[str, tuple[str, ...]], roots: set[str]) -> set[str]:
-    """The roots and every model that reads from them, directly or not."""
-    readers: dict[str, set[str]] = {}
-    for name, ups in deps.items():
-        for up in ups:
-            readers.setdefault(up, set()).add(name)
-    seen, stack = set(), list(roots)
+def select(models: dict[str, Model], selectors: list[str]) -> set[str]:
+    """Models named by `selectors` (a model name, or `tag:<tag>`) plus everything they read, transitively.
+
+    No selectors means every model. Upstream models come along because a model is built from the new
+    versions of what it reads.
+    """
+    if not selectors:
+        return set(models)
+    chosen: set[str] = set()
+    for selector in selectors:
+        if selector.startswith("tag:"):
+            tagged = {name for name, m in models.items() if selector[4:] in m.tags}
+            if not tagged:
+                raise EltError(f"no model has tag {selector[4:]!r}", hint="see the `-- tags:` lines of the models")
+            chosen |= tagged
+        elif selector in models:
+            chosen.add(selector)
+        else:
+            raise EltError(f"unknown model {selector!r} in the selection",
+                           hint=f"models: {', '.join(sorted(models))}")
+    deps = dependencies(models)
+    stack = list(chosen)
     while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.add(name)
-            stack.extend(readers.get(name, ()))
-    return seen
+        for upstream in deps[stack.pop()]:
+            if upstream not in chosen:
+                chosen.add(upstream)
+                stack.append(upstream)
+    return chosen

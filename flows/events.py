@@ -1,0 +1,45 @@
+"""Prefect events the toolkit emits, so automations can alert on them (see automations/).
+
+Every event's resource is the warehouse (`elt.warehouse.<project>.<target>`); the emitting flow run is
+attached by Prefect as a related resource.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.events import emit_event
+
+from checks.gate import GateReport
+from elt.config import Project, Target
+from elt.publish import Publication
+
+PUBLISHED = "elt.publication.completed"
+GATE_FAILED = "elt.gate.failed"
+ROLLED_BACK = "elt.publication.rolled_back"
+
+
+def _resource(project: Project, target: Target) -> dict[str, str]:
+    return {"prefect.resource.id": f"elt.warehouse.{project.name}.{target.name}",
+            "prefect.resource.name": f"{project.name} on {target.name}"}
+
+
+def publication_completed(project: Project, target: Target, run_id: str, publication: Publication,
+                          changed: list[str]) -> None:
+    emit_event(PUBLISHED, resource=_resource(project, target), payload={
+        "run_id": run_id, "publication_id": publication.id, "models": sorted(publication.models),
+        "changed_models": changed, "checks": publication.summary})
+
+
+def gate_failed(project: Project, target: Target, run_id: str, gate: GateReport) -> None:
+    failures: list[dict[str, Any]] = [
+        {"model": o.model, "check": o.check, "column": o.column, "outcome": o.outcome, "value": o.value,
+         "threshold": o.threshold} for o in gate.failures]
+    emit_event(GATE_FAILED, resource=_resource(project, target), payload={
+        "run_id": run_id, "models": sorted({o.model for o in gate.failures}), "failures": failures,
+        "checks": gate.summary})
+
+
+def rolled_back(project: Project, target: Target, run_id: str, publication: Publication) -> None:
+    emit_event(ROLLED_BACK, resource=_resource(project, target), payload={
+        "run_id": run_id, "publication_id": publication.id, "restored_publication": publication.restores,
+        "models": sorted(publication.models)})

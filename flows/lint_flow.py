@@ -1,0 +1,35 @@
+"""Lint-only flow: every model parsed, linted and compiled for the target, nothing written anywhere.
+
+For an on-demand check of the project as checked out on the worker (e.g. after a merge).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from elt.config import load_project
+from elt.errors import LintError
+from sources import runner
+from transforms.plan import lint_project
+
+
+@flow(name="elt-lint", flow_run_name="elt-lint-{target}")
+def elt_lint(target: str = "", project_dir: str = "") -> int:
+    """Lint every model against the target's raw tables; fail the run on any violation."""
+    project = load_project(Path(project_dir) if project_dir else None)
+    target_ = project.target(target or None)
+    context, violations = lint_project(project.models_dir, runner.raw_relations_of(project, target_),
+                                       project.dialect, project.published_schema)
+    lines = "\n".join(str(v).replace(f"{project.root}/", "") for v in violations)
+    create_markdown_artifact(key="elt-lint", description="Lint report", markdown=(
+        f"## Lint: {len(violations)} problem(s) in {len(context.models)} model(s)\n\n"
+        + (f"```\n{lines}\n```\n" if violations else "Every model is clean.\n")))
+    if violations:
+        raise LintError(violations)
+    return len(context.models)
+
+
+if __name__ == "__main__":
+    elt_lint()

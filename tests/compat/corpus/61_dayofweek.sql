@@ -1,0 +1,3 @@
+-- expect: compile_error function dayofweek() has no postgres equivalent
+select order_id, dayofweek(ordered_at) as dow
+from orders
