@@ -33,7 +33,7 @@ class GateReport:
                  "nothing was published"]
         for o in self.failures:
             column = f" on {o.column}" if o.column else ""
-            lines.append(f"  {o.model}: {o.check}{column}: {o.outcome}, measured {o.value!r}, "
+            lines.append(f"  {o.model}: {o.check}{column}: {o.outcome}, measured {o.shown_value}, "
                          f"threshold {o.threshold or '-'}")
         return "\n".join(lines)
 

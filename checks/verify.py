@@ -37,6 +37,11 @@ class CheckOutcome:
     warn_only: bool = False
 
     @property
+    def shown_value(self) -> str:
+        """The measured value as a person reads it (freshness ages are long floats)."""
+        return f"{self.value:.4g}" if isinstance(self.value, float) else repr(self.value)
+
+    @property
     def passed(self) -> bool:
         return self.outcome == "PASSED" or (self.outcome == "WARN" and self.warn_only)
 

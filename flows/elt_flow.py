@@ -195,7 +195,7 @@ def _report(summary: RunSummary) -> None:
              for b in summary.builds]
     if summary.gate:
         rows += [{"step": "check", "name": f"{o.model}: {o.check}" + (f" ({o.column})" if o.column else ""),
-                  "result": o.outcome, "detail": f"measured {o.value!r}, threshold {o.threshold}"}
+                  "result": o.outcome, "detail": f"measured {o.shown_value}, threshold {o.threshold}"}
                  for o in summary.gate.outcomes]
     if summary.publication:
         outcome = f"publication {summary.publication.id}"

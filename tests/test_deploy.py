@@ -227,3 +227,51 @@ def _writer_span(run_id: UUID) -> tuple:
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
     return min(t.start_time for t in tasks if t.start_time), max(t.end_time for t in tasks if t.end_time)
+
+
+def test_shipped_automation_notifies_when_the_gate_fails(tmp_path, prefect_server):
+    """automations/notify-on-gate-failed.yaml, created as documented, calls a webhook on gate failure."""
+    import http.server
+    import threading
+
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    received: list[str] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802  (http.server's naming)
+            received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        block = CustomWebhookNotificationBlock(name="test-hook", url=f"http://127.0.0.1:{server.server_port}/",
+                                               json_data={"subject": "{{subject}}", "body": "{{body}}"})
+        block_id = block.save("elt-test-hook", overwrite=True)
+        project = copy_project(tmp_path / "project")
+        shipped = yaml.safe_load((project / "automations" / "notify-on-gate-failed.yaml").read_text())
+        shipped["automations"][0]["actions"][0]["block_document_id"] = str(block_id)
+        (tmp_path / "automation.yaml").write_text(yaml.safe_dump(shipped))
+        env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "home"),
+               "ELT_NOW": T1}
+        cli(env, project, "automation", "create", "--from-file", str(tmp_path / "automation.yaml"))
+
+        contract = project / "checks" / "contracts" / "daily_revenue.yml"
+        contract.write_text(contract.read_text().replace("must_be_less_than: 6", "must_be_less_than: 0"))
+        result = subprocess.run([sys.executable, "-c", RUN_FLOW], cwd=project, env=env, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode != 0 and "daily_revenue: freshness on updated_at: FAILED" in result.stderr
+        deadline = time.monotonic() + 90
+        while not received and time.monotonic() < deadline:
+            time.sleep(1)
+        assert received, "no notification within 90 s"
+        note = json.loads(received[0])
+        assert note["subject"] == "ELT publication blocked on shop_demo on dev"
+        assert "- daily_revenue: freshness on updated_at FAILED, measured" in note["body"]
+    finally:
+        server.shutdown()
