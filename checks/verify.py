@@ -18,6 +18,8 @@ from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceI
 
 import checks  # noqa: F401  (sets Soda's telemetry switch before soda_core is imported)
 from checks.contracts import Contract
+from elt.errors import EltError
+from elt.warehouse import Warehouse
 
 DATA_SOURCE = "warehouse"
 # Soda logs a full results table per contract at INFO; the gate report says the same in one line per check.
@@ -46,20 +48,32 @@ class CheckOutcome:
         return self.outcome == "PASSED" or (self.outcome == "WARN" and self.warn_only)
 
 
-def retarget(contract: Contract, relation: str) -> str:
-    """The contract's YAML pointed at `relation` (`schema.table`)."""
+def retarget(wh: Warehouse, contract: Contract, relation: str) -> str:
+    """The contract's YAML pointed at `relation` (`schema.table`) in the warehouse.
+
+    Soda names a dataset `source/schema/table` on DuckDB but `source/database/schema/table` on Postgres; a
+    wrong part count silently skips the schema check (STACK.md).
+    """
     schema, table = relation.split(".")
     document = dict(contract.document)
-    document["dataset"] = f"{DATA_SOURCE}/{schema}/{table}"
+    database = [wh.raw.info.dbname] if wh.target.type == "postgres" else []
+    document["dataset"] = "/".join([DATA_SOURCE, *database, schema, table])
     document["variables"] = {"RELATION": {"default": relation}}
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def verify(con: Any, contract: Contract, relation: str, now: datetime | None = None) -> list[CheckOutcome]:
+def data_source(wh: Warehouse) -> Any:
+    """Soda's data source for the run's own connection (opening the warehouse a second time fails on DuckDB)."""
+    if wh.target.type == "duckdb":
+        return DuckDBDataSourceImpl.from_existing_cursor(wh.raw, name=DATA_SOURCE)
+    raise EltError(f"target {wh.target.name} ({wh.target.type}): no Soda data source for this type yet")
+
+
+def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | None = None) -> list[CheckOutcome]:
     """Run one contract against one relation; errors become ERROR outcomes, never a silent pass."""
-    source = DuckDBDataSourceImpl.from_existing_cursor(con, name=DATA_SOURCE)
+    source = data_source(wh)
     session = ContractVerificationSession.execute(
-        contract_yaml_sources=[ContractYamlSource.from_str(retarget(contract, relation))],
+        contract_yaml_sources=[ContractYamlSource.from_str(retarget(wh, contract, relation))],
         data_source_impls=[source],
         data_timestamp=now.isoformat() if now else None,
     )

@@ -124,8 +124,8 @@ def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
 
     project = _project(args)
     target = project.target(args.target)
-    if not target.path.exists():
-        raise EltError(f"warehouse {target.path} does not exist yet", hint="run `elt run` first")
+    if not warehouse.has_data(target):
+        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
     with warehouse.exclusive(target):
         con = warehouse.connect(target)
         try:

@@ -1,12 +1,14 @@
 """Load and validate the project file (`elt.toml`) once, with messages naming the file and key."""
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from elt.errors import ConfigError, Location
 
@@ -14,21 +16,49 @@ PROJECT_FILE = "elt.toml"
 TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 AUTHORING_DIALECTS = ("duckdb",)
-TARGET_TYPES = ("duckdb",)
+# Target type -> the sqlglot dialect its SQL is written in. DuckDB and Postgres run here; the others are
+# compile targets (`elt compile --target`) until someone can test them live.
+TARGET_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake", "bigquery": "bigquery",
+                   "databricks": "databricks", "motherduck": "duckdb"}
+TARGET_TYPES = tuple(TARGET_DIALECTS)
+RUNNABLE_TARGETS = ("duckdb", "postgres")
 SOURCE_KINDS = ("demo_shop",)
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where data lands and models run. The SQL dialect, dlt destination and Soda data source derive from it."""
+    """Where data lands and models run. The SQL dialect, dlt destination and Soda data source derive from it.
+
+    Credentials are never stored here: a Postgres target names the environment variable holding its DSN.
+    """
 
     name: str
     type: str
-    path: Path  # the DuckDB file, resolved against the project directory
+    path: Path | None = None  # duckdb: the database file, resolved against the project directory
+    dsn_env: str | None = None  # postgres: the environment variable with the connection string
 
     @property
     def dialect(self) -> str:
-        return self.type
+        return TARGET_DIALECTS[self.type]
+
+    @property
+    def runnable(self) -> bool:
+        return self.type in RUNNABLE_TARGETS
+
+    def dsn(self) -> str:
+        """The connection string, read from the environment at the moment it is needed."""
+        value = os.environ.get(self.dsn_env or "")
+        if not value:
+            raise ConfigError(f"target {self.name}: environment variable {self.dsn_env} is not set",
+                              hint=f"export {self.dsn_env}=postgresql://USER:PASSWORD@HOST:5432/DATABASE")
+        return value
+
+    def describe(self) -> str:
+        """Where the data is, for people: a file path, or host/database without credentials."""
+        if self.path is not None:
+            return str(self.path)
+        parts = urlsplit(self.dsn())
+        return f"{self.type} database {parts.path.lstrip('/')} on {parts.hostname}:{parts.port or 5432}"
 
 
 @dataclass(frozen=True)
@@ -174,10 +204,18 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
     for name in section.data:
         check_identifier(name, section.path, f"targets.{name}")
         entry = section.table(name)
-        entry.only(("type", "path"))
         kind = entry.get("type", str, choices=TARGET_TYPES)
-        path = Path(entry.get("path", str))
-        targets[name] = Target(name=name, type=kind, path=path if path.is_absolute() else root / path)
+        if kind == "duckdb":
+            entry.only(("type", "path"))
+            path = Path(entry.get("path", str))
+            targets[name] = Target(name=name, type=kind, path=path if path.is_absolute() else root / path)
+        else:
+            entry.only(("type", "dsn_env"))
+            dsn_env = entry.get("dsn_env", str, f"ELT_{name.upper()}_DSN")
+            if not re.match(r"^[A-Z_][A-Z0-9_]*$", dsn_env):
+                raise entry.error("dsn_env", f"{dsn_env!r} is not an environment variable name",
+                                  hint="upper-case letters, digits and underscores; the DSN itself never goes here")
+            targets[name] = Target(name=name, type=kind, dsn_env=dsn_env)
     return targets
 
 

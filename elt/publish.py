@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from elt.errors import PublishError
-from elt.warehouse import INTERNAL_SCHEMA
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 
 HISTORY = f"{INTERNAL_SCHEMA}.publications"
 META = f"{INTERNAL_SCHEMA}.meta"
@@ -35,91 +35,95 @@ class Publication:
         return set(self.models.values()) | set(self.internal.values())
 
 
-def ensure_tables(con: Any) -> None:
-    con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-    con.execute(f"create table if not exists {META} (key varchar primary key, value varchar not null)")
-    con.execute(f"insert or ignore into {META} values ('layout_version', ?)", [LAYOUT_VERSION])
-    found = con.execute(f"select value from {META} where key = 'layout_version'").fetchone()[0]
+def ensure_tables(wh: Warehouse) -> None:
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    wh.execute(f"create table if not exists {META} (key varchar primary key, value varchar not null)")
+    wh.execute(f"insert into {META} values ('layout_version', ?) on conflict do nothing", [LAYOUT_VERSION])
+    found = wh.execute(f"select value from {META} where key = 'layout_version'").fetchone()[0]
     if found != LAYOUT_VERSION:
         raise PublishError(f"the warehouse's publication records have layout {found}; this toolkit reads "
                            f"layout {LAYOUT_VERSION}", hint="use the toolkit version that wrote them")
-    con.execute(f"""create table if not exists {HISTORY} (
+    wh.execute(f"""create table if not exists {HISTORY} (
         id integer primary key, run_id varchar not null, published_at timestamptz not null,
         kind varchar not null, restores integer, summary json)""")
-    con.execute(f"""create table if not exists {POINTERS} (
+    wh.execute(f"""create table if not exists {POINTERS} (
         publication_id integer not null, model varchar not null, relation varchar not null,
         published boolean not null)""")
 
 
-def history(con: Any, limit: int | None = None) -> list[Publication]:
+def history(wh: Warehouse, limit: int | None = None) -> list[Publication]:
     """Publications, newest first."""
-    ensure_tables(con)
-    rows = con.execute(
+    ensure_tables(wh)
+    rows = wh.execute(
         f"select id, run_id, published_at, kind, restores, summary from {HISTORY} order by id desc"
         + (f" limit {int(limit)}" if limit else "")
     ).fetchall()
     pointers: dict[tuple[int, bool], dict[str, str]] = {}
-    for pub_id, model, relation, public in con.execute(
+    for pub_id, model, relation, public in wh.execute(
             f"select publication_id, model, relation, published from {POINTERS} order by model").fetchall():
         pointers.setdefault((pub_id, public), {})[model] = relation
-    return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get((r[0], True), {}), json.loads(r[5] or "{}"),
+    return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get((r[0], True), {}), _summary(r[5]),
                         pointers.get((r[0], False), {}))
             for r in rows]
 
 
-def current(con: Any) -> Publication | None:
-    latest = history(con, limit=1)
+def _summary(value: Any) -> dict[str, Any]:
+    """DuckDB hands JSON back as text, psycopg as Python objects."""
+    return json.loads(value) if isinstance(value, str) else value or {}
+
+
+def current(wh: Warehouse) -> Publication | None:
+    latest = history(wh, limit=1)
     return latest[0] if latest else None
 
 
-def _point(con: Any, schema: str, models: dict[str, str], previous: dict[str, str]) -> None:
-    """Re-point views inside the caller's transaction; names that left the project are dropped."""
-    con.execute(f"create schema if not exists {schema}")
+def _point(wh: Warehouse, schema: str, models: dict[str, str], previous: dict[str, str]) -> None:
+    """Re-point views inside the caller's transaction; names that left the project are dropped.
+
+    Drop and create rather than CREATE OR REPLACE: Postgres refuses to replace a view whose columns changed.
+    """
+    wh.execute(f"create schema if not exists {schema}")
     for model, relation in sorted(models.items()):
         if previous.get(model) != relation:
-            con.execute(f"create or replace view {schema}.{model} as select * from {relation}")
+            wh.execute(f"drop view if exists {schema}.{model}")
+            wh.execute(f"create view {schema}.{model} as select * from {relation}")
     for model in sorted(set(previous) - set(models)):
-        con.execute(f"drop view if exists {schema}.{model}")
+        wh.execute(f"drop view if exists {schema}.{model}")
 
 
-def _record(con: Any, run_id: str, kind: str, restores: int | None, models: dict[str, str],
+def _record(wh: Warehouse, run_id: str, kind: str, restores: int | None, models: dict[str, str],
             internal: dict[str, str], summary: dict[str, Any]) -> Publication:
-    next_id = con.execute(f"select coalesce(max(id), 0) + 1 from {HISTORY}").fetchone()[0]
-    con.execute(f"insert into {HISTORY} values (?, ?, now(), ?, ?, ?)",
+    next_id = wh.execute(f"select coalesce(max(id), 0) + 1 from {HISTORY}").fetchone()[0]
+    wh.execute(f"insert into {HISTORY} values (?, ?, now(), ?, ?, ?)",
                 [next_id, run_id, kind, restores, json.dumps(summary)])
-    con.executemany(f"insert into {POINTERS} values (?, ?, ?, ?)",
+    wh.executemany(f"insert into {POINTERS} values (?, ?, ?, ?)",
                     [[next_id, model, relation, True] for model, relation in sorted(models.items())]
                     + [[next_id, model, relation, False] for model, relation in sorted(internal.items())])
-    return history(con, limit=1)[0]
+    return history(wh, limit=1)[0]
 
 
-def publish(con: Any, schema: str, run_id: str, models: dict[str, str], summary: dict[str, Any],
+def publish(wh: Warehouse, schema: str, run_id: str, models: dict[str, str], summary: dict[str, Any],
             internal: dict[str, str] | None = None) -> Publication | None:
     """Make `models` (model -> relation) the published state; None when nothing changed.
 
     `internal` are versions the published ones read (views over views): recorded so the janitor keeps them.
     """
-    ensure_tables(con)
+    ensure_tables(wh)
     internal = internal or {}
-    before = current(con)
+    before = current(wh)
     previous = before.models if before else {}
     if before and (before.models, before.internal) == (models, internal):
         return None
-    con.execute("begin transaction")
-    try:
-        _point(con, schema, models, previous)
-        publication = _record(con, run_id, "publish", None, models, internal, summary)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    with wh.transaction():
+        _point(wh, schema, models, previous)
+        publication = _record(wh, run_id, "publish", None, models, internal, summary)
     return publication
 
 
-def rollback(con: Any, schema: str, run_id: str) -> Publication:
+def rollback(wh: Warehouse, schema: str, run_id: str) -> Publication:
     """Point every name back at the publication before the one now in effect, in one transaction."""
-    ensure_tables(con)
-    pubs = history(con)
+    ensure_tables(wh)
+    pubs = history(wh)
     if not pubs:
         raise PublishError("nothing has been published yet", hint="run the pipeline first")
     in_effect = pubs[0].restores or pubs[0].id
@@ -128,35 +132,28 @@ def rollback(con: Any, schema: str, run_id: str) -> Publication:
         raise PublishError(f"publication {in_effect} is the first one: there is nothing to roll back to",
                            hint="see elt history")
     target = earlier[0]
-    missing = sorted(r for r in target.relations if not _relation_exists(con, r))
+    missing = sorted(r for r in target.relations if not _relation_exists(wh, r))
     if missing:
         raise PublishError(f"publication {target.id} can no longer be restored: {', '.join(missing)} were dropped",
                            hint="raise keep_publications in elt.toml to keep more versions")
-    con.execute("begin transaction")
-    try:
-        _point(con, schema, target.models, pubs[0].models)
-        publication = _record(con, run_id, "rollback", target.id, target.models, target.internal,
+    with wh.transaction():
+        _point(wh, schema, target.models, pubs[0].models)
+        publication = _record(wh, run_id, "rollback", target.id, target.models, target.internal,
                               {"restored_publication": target.id, "from_publication": pubs[0].id})
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return publication
 
 
-def _relation_exists(con: Any, relation: str) -> bool:
-    schema, name = relation.split(".")
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, name]).fetchone()[0])
+def _relation_exists(wh: Warehouse, relation: str) -> bool:
+    return exists(wh, *relation.split("."))
 
 
-def janitor(con: Any, keep: int, protect: set[str]) -> list[str]:
+def janitor(wh: Warehouse, keep: int, protect: set[str]) -> list[str]:
     """Drop versions no longer referenced by the last `keep` publications (and not in `protect`)."""
-    recent = history(con, limit=keep)
+    recent = history(wh, limit=keep)
     wanted = {r for p in recent for r in p.relations} | protect
     if not recent:
         return []
-    rows = con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
+    rows = wh.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
                        [INTERNAL_SCHEMA]).fetchall()
     dropped = []
     for name, kind in rows:
@@ -166,5 +163,5 @@ def janitor(con: Any, keep: int, protect: set[str]) -> list[str]:
         # Views first: a dropped table under a live view would break it; CASCADE is not needed then.
         dropped.append((0 if kind == "VIEW" else 1, relation, "view" if kind == "VIEW" else "table"))
     for _, relation, kind in sorted(dropped):
-        con.execute(f"drop {kind} if exists {relation}")
+        wh.execute(f"drop {kind} if exists {relation}")
     return [relation for _, relation, _ in sorted(dropped)]

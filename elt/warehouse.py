@@ -1,25 +1,127 @@
-"""The warehouse connection for a target, a one-writer lock, and catalog queries.
+"""The warehouse of a target: one connection type for the toolkit's own SQL, a one-writer lock, catalog queries.
 
-DuckDB lets one process hold a database file for writing; a second run would fail deep inside a step
-with "Could not set lock on file". The run takes an OS lock on a sidecar file first, so a second run
-fails at once naming the process that holds the warehouse.
+DuckDB and Postgres differ in drivers, parameter style and locking; everything above this module speaks
+`Warehouse`: `execute(sql, params)` with `?` placeholders, `transaction()`, `close()`.
+
+One writer at a time: DuckDB lets one process hold a database file for writing, and two runs publishing
+into one Postgres schema at once would interleave. A writer takes an OS lock on a sidecar file (DuckDB) or a
+Postgres advisory lock, so a second writer fails at once naming the holder.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import socket
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 
 from elt.config import Target
-from elt.errors import WarehouseBusyError
+from elt.errors import ConfigError, EltError, WarehouseBusyError
 
 INTERNAL_SCHEMA = "_elt"
 
+
+class Warehouse:
+    """A connection to a target's warehouse for the toolkit's own statements."""
+
+    def __init__(self, target: Target, raw: Any) -> None:
+        self.target, self.raw = target, raw
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    def execute(self, sql: str, params: list | None = None) -> Any:
+        """Run one statement (`?` placeholders); the result has fetchone()/fetchall()."""
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: list[list]) -> None:
+        for row in rows:
+            self.execute(sql, row)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("begin")
+        try:
+            yield
+        except BaseException:
+            self.execute("rollback")
+            raise
+        self.execute("commit")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class DuckDBWarehouse(Warehouse):
+    def execute(self, sql: str, params: list | None = None) -> Any:
+        return self.raw.execute(sql, params or [])
+
+
+class PostgresWarehouse(Warehouse):
+    """psycopg 3 in autocommit mode: each statement commits unless inside `transaction()`."""
+
+    def execute(self, sql: str, params: list | None = None) -> Any:
+        # The toolkit's SQL carries no literal '?' or '%': placeholders translate one to one.
+        return self.raw.execute(sql.replace("%", "%%").replace("?", "%s") if params else sql, params or None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.raw.transaction():
+            yield
+
+
+def connect(target: Target, read_only: bool = False) -> Warehouse:
+    """Open the target's warehouse (creating a DuckDB file's folder on first use)."""
+    if target.type == "duckdb":
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        return DuckDBWarehouse(target, duckdb.connect(str(target.path), read_only=read_only))
+    if target.type == "postgres":
+        return PostgresWarehouse(target, _pg_connect(target))
+    raise ConfigError(f"target {target.name} ({target.type}) can be compiled for but not run here",
+                      hint="use a duckdb or postgres target for `elt run`; `elt compile --target` works for all")
+
+
+def _pg_connect(target: Target) -> Any:
+    import psycopg
+
+    try:
+        return psycopg.connect(target.dsn(), autocommit=True, application_name=f"elt:{target.name}")
+    except psycopg.Error as err:
+        # psycopg's message names host and port, never the password; keep only its first line.
+        raise EltError(f"cannot connect to target {target.name}: {str(err).strip().splitlines()[0]}",
+                       hint=f"check the connection string in ${target.dsn_env}") from None
+
+
+def exists(wh: Warehouse, schema: str, name: str) -> bool:
+    row = wh.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                     [schema, name]).fetchone()
+    return bool(row and row[0])
+
+
+def raw_catalog(wh: Warehouse) -> dict[str, dict[str, str]]:
+    """Columns of every table in the raw datasets (`raw_*` schemas), keyed `schema.table`."""
+    rows = wh.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema like 'raw\\_%' escape '\\' and table_name not like '\\_dlt%' escape '\\' "
+        "order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    catalog: dict[str, dict[str, str]] = {}
+    for schema, table, column, data_type in rows:
+        catalog.setdefault(f"{schema}.{table}".lower(), {})[column.lower()] = data_type
+    return catalog
+
+
+def has_data(target: Target) -> bool:
+    """Whether anything was ever written to the target (a DuckDB file exists; a Postgres server always counts)."""
+    return target.path.exists() if target.type == "duckdb" else target.runnable
+
+
+# --- one writer ------------------------------------------------------------------------------------------
 
 def lock_path(target: Target) -> Path:
     return target.path.with_name(target.path.name + ".lock")
@@ -30,6 +132,8 @@ def last_holder(target: Target) -> str | None:
 
     Read without taking the lock, so asking never makes a starting run fail.
     """
+    if target.type == "postgres":
+        return _pg_holder(target)
     try:
         return lock_path(target).read_text().strip() or None
     except FileNotFoundError:
@@ -39,6 +143,11 @@ def last_holder(target: Target) -> str | None:
 @contextmanager
 def exclusive(target: Target, who: str = "") -> Iterator[None]:
     """Hold the target's writer lock for the duration of a run; `who` tells waiting runs who has it."""
+    me = f"{who + ', ' if who else ''}pid {os.getpid()} on {socket.gethostname()}"
+    if target.type == "postgres":
+        with _pg_exclusive(target, me):
+            yield
+        return
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
@@ -50,7 +159,7 @@ def exclusive(target: Target, who: str = "") -> Iterator[None]:
             raise WarehouseBusyError(f"warehouse {target.path} is in use by {holder}",
                                      hint="wait for that run to finish, then run again") from None
         handle.truncate(0)
-        handle.write(f"{who + ', ' if who else ''}pid {os.getpid()} on {socket.gethostname()}")
+        handle.write(me)
         handle.flush()
         try:
             yield
@@ -59,27 +168,42 @@ def exclusive(target: Target, who: str = "") -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def connect(target: Target, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    target.path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(target.path), read_only=read_only)
+def _advisory_key(target: Target) -> int:
+    """A stable 63-bit key per target name and database (advisory locks are per database)."""
+    return int.from_bytes(hashlib.sha256(f"elt-writer:{target.name}".encode()).digest()[:8], "big") >> 1
 
 
-def exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
+WRITER_TABLE = f"{INTERNAL_SCHEMA}.writer"  # who holds the advisory lock, for the messages of those who wait
 
 
-def raw_catalog(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """Columns of every table in the raw datasets (`raw_*` schemas), keyed `schema.table`."""
-    rows = con.execute(
-        "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "where table_schema like 'raw\\_%' escape '\\' and table_name not like '\\_dlt%' escape '\\' "
-        "order by table_schema, table_name, ordinal_position"
-    ).fetchall()
-    catalog: dict[str, dict[str, str]] = {}
-    for schema, table, column, data_type in rows:
-        catalog.setdefault(f"{schema}.{table}".lower(), {})[column.lower()] = data_type
-    return catalog
+@contextmanager
+def _pg_exclusive(target: Target, me: str) -> Iterator[None]:
+    wh = connect(target)
+    try:
+        if not wh.execute("select pg_try_advisory_lock(?)", [_advisory_key(target)]).fetchone()[0]:
+            raise WarehouseBusyError(f"target {target.name} is in use by {_pg_holder(target) or 'another session'}",
+                                     hint="wait for that run to finish, then run again")
+        wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+        wh.execute(f"create table if not exists {WRITER_TABLE} (holder varchar not null)")
+        with wh.transaction():
+            wh.execute(f"delete from {WRITER_TABLE}")
+            wh.execute(f"insert into {WRITER_TABLE} values (?)", [me])
+        yield
+    finally:
+        wh.close()  # ending the session releases its advisory lock, also after a crash
+
+
+def _pg_holder(target: Target) -> str | None:
+    """The recorded holder, if a session holds the advisory lock right now."""
+    wh = connect(target)
+    try:
+        held = wh.execute("select count(*) from pg_locks where locktype = 'advisory' and granted "
+                          "and ((classid::bigint << 32) | objid::bigint) = ?", [_advisory_key(target)]).fetchone()[0]
+        if not held:
+            return None
+        if not exists(wh, INTERNAL_SCHEMA, "writer"):
+            return "another session"
+        row = wh.execute(f"select holder from {WRITER_TABLE}").fetchone()
+        return row[0] if row else "another session"
+    finally:
+        wh.close()

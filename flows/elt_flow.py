@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prefect import flow, task
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -45,7 +44,7 @@ class RunSummary:
 
     run_id: str
     target: str
-    warehouse: Path
+    warehouse: str  # where the data is, without credentials
     loads: list[runner.LoadResult] = field(default_factory=list)
     builds: list[BuildResult] = field(default_factory=list)
     gate: GateReport | None = None
@@ -53,17 +52,17 @@ class RunSummary:
 
 
 class _Connection:
-    """The run's DuckDB connection, handed to tasks by reference and emptied when the run ends.
+    """The run's warehouse connection, handed to tasks by reference and emptied when the run ends.
 
     Prefect keeps every task's parameters reachable until the interpreter exits (a background service first
     started inside a task run keeps a copy of that run's context on the global event loop thread), so a
     connection passed as a task parameter outlives the run and DuckDB prints "nanobind: leaked ..." at exit.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con: duckdb.DuckDBPyConnection | None = con
+    def __init__(self, con: warehouse.Warehouse) -> None:
+        self.con: warehouse.Warehouse | None = con
 
-    def __call__(self) -> duckdb.DuckDBPyConnection:
+    def __call__(self) -> warehouse.Warehouse:
         if self.con is None:
             raise RuntimeError("the run's warehouse connection is closed")
         return self.con
@@ -144,7 +143,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
-    summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.path)
+    summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.describe())
     progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")
     with sole_writer(project, target_, wait_for_warehouse_seconds):
         summary.loads = [extract.with_options(tags=["extract", f"source:{name}", f"target:{target_.name}"])(

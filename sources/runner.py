@@ -17,11 +17,12 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from elt import warehouse
 from elt.config import Project, Source, Target
-from elt.errors import SourceError
+from elt.errors import EltError, SourceError
 from sources.shop import PRIMARY_KEYS, SCHEMAS, shop_source
 
 log = logging.getLogger("elt.sources")
 DLT_COLUMNS = {"_dlt_load_id": "VARCHAR"}
+LOADER_FORMAT_POSTGRES = "csv"  # dlt COPYs csv into Postgres; parquet is not supported there
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,21 @@ def primary_keys(source: Source) -> dict[str, str]:
     return dict(PRIMARY_KEYS) if source.kind == "demo_shop" else {}
 
 
+def destination_for(target: Target) -> tuple[Any, str]:
+    """The dlt destination of a target and the loader file format that is fastest for Arrow items there."""
+    if target.type == "duckdb":
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(str(target.path)), "parquet"
+    if target.type == "postgres":
+        return dlt.destinations.postgres(credentials=target.dsn()), LOADER_FORMAT_POSTGRES
+    raise SourceError(f"target {target.name} ({target.type}) cannot be loaded into from here",
+                      hint="use a duckdb or postgres target")
+
+
 def pipeline_for(project: Project, source: Source, target: Target) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"{project.name}__{source.name}__{target.name}",
-        destination=dlt.destinations.duckdb(str(target.path)),
+        destination=destination_for(target)[0],
         dataset_name=source.dataset,
         pipelines_dir=str(project.root / ".elt" / "dlt"),
         progress=dlt.progress.log(log_period=10, logger=log, dump_system_stats=False),
@@ -74,16 +86,16 @@ def pipeline_for(project: Project, source: Source, target: Target) -> dlt.Pipeli
 
 def load(project: Project, source: Source, target: Target) -> LoadResult:
     """Extract what is new since the stored cursor and merge it into `raw_<source>`."""
-    target.path.parent.mkdir(parents=True, exist_ok=True)
+    file_format = destination_for(target)[1]
     pipeline = pipeline_for(project, source, target)
     resumed = 0
     try:
         if pipeline.has_pending_data:
             resumed = len(pipeline.list_normalized_load_packages()) + len(pipeline.list_extracted_load_packages())
             log.warning("source %s: completing %d pending load package(s) of an interrupted run", source.name, resumed)
-            pipeline.normalize(loader_file_format="parquet")
+            pipeline.normalize(loader_file_format=file_format)
             pipeline.load()
-        pipeline.run(build_source(source), loader_file_format="parquet")
+        pipeline.run(build_source(source), loader_file_format=file_format)
     except PipelineStepFailed as err:
         raise SourceError(
             f"source {source.name}: {err.step} failed: {err.exception}",
@@ -123,12 +135,12 @@ def raw_relations(project: Project, catalog: dict[str, dict[str, str]]) -> dict[
 def raw_relations_of(project: Project, target: Target) -> dict[str, list[str]]:
     """raw_relations for a target, reading its catalog if the warehouse exists and is not being written."""
     catalog: dict[str, dict[str, str]] = {}
-    if target.path.exists():
+    if warehouse.has_data(target):
         try:
             con = warehouse.connect(target, read_only=True)
-        except duckdb.IOException as err:  # another process writes to it: fall back to declared columns
-            log.warning("cannot read %s (%s); checking columns against the sources' declared schemas",
-                        target.path, str(err).splitlines()[0])
+        except (duckdb.IOException, EltError) as err:  # busy or unreachable: fall back to declared columns
+            log.warning("cannot read the catalog of %s (%s); checking columns against the sources' declared "
+                        "schemas", target.name, str(err).splitlines()[0])
         else:
             try:
                 catalog = warehouse.raw_catalog(con)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,18 @@ def prefect_server(tmp_path_factory):
 
                 APILogWorker.drain_all(timeout=10)
                 EventsWorker.drain_all(timeout=10)
+
+
+@contextmanager
+def warehouse_target(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A runnable target of `kind` that exists only for one test: a DuckDB file, or a scratch Postgres database."""
+    from elt.config import Target
+    from tests import postgres
+
+    if kind == "duckdb":
+        yield Target(name="dev", type="duckdb", path=tmp_path / "warehouse" / "w.duckdb")
+        return
+    postgres.require()
+    with postgres.scratch_database("elt_test") as database:
+        monkeypatch.setenv("ELT_TEST_PG_DSN", postgres.dsn(database))
+        yield Target(name="pg", type="postgres", dsn_env="ELT_TEST_PG_DSN")

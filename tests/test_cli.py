@@ -80,7 +80,7 @@ def test_user_errors_have_no_traceback_unless_debug(project_dir):
     result = elt(project_dir, "lint")
     assert result.returncode == 1
     assert result.stderr.strip() == ("error: elt.toml: targets.dev.type: 'oracle' is not supported — "
-                                     "valid values: duckdb")
+                                     "valid values: duckdb, postgres, snowflake, bigquery, databricks, motherduck")
     debug = elt(project_dir, "--debug", "lint")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 

@@ -45,7 +45,7 @@ def test_found_from_a_subdirectory(tmp_path):
 
 @pytest.mark.parametrize("text, key, fragment", [
     (VALID + "colour = 1\n", "sources.shop.colour", "unknown key"),
-    (VALID.replace('type = "duckdb"', 'type = "duckdbx"'), "targets.dev.type", "valid values: duckdb"),
+    (VALID.replace('type = "duckdb"', 'type = "duckdbx"'), "targets.dev.type", "valid values: duckdb, postgres"),
     (VALID.replace('name = "p"', 'name = "p; drop table x"'), "project.name", "not a valid identifier"),
     (VALID.replace('[targets.dev]', '[targets."my-target"]'), "targets.my-target", "not a valid identifier"),
     (VALID + "orders_per_hour = 0\n", "sources.shop.orders_per_hour", "between 1 and 100000"),

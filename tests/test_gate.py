@@ -23,7 +23,11 @@ def con(tmp_path):
 def outcomes(con, tmp_path, checks: list, columns: list | None = None):
     path = tmp_path / "orders.yml"
     path.write_text(yaml.safe_dump({"columns": columns or [{"name": "order_id"}], "checks": checks}))
-    return verify(con, load_contract(path, OUTPUTS), "_elt.orders__v1")
+    from elt.config import Target
+    from elt.warehouse import DuckDBWarehouse
+
+    wh = DuckDBWarehouse(Target(name="dev", type="duckdb", path=tmp_path / "w.duckdb"), con)
+    return verify(wh, load_contract(path, OUTPUTS), "_elt.orders__v1")
 
 
 def test_every_check_passed(con, tmp_path):

@@ -1,19 +1,26 @@
-"""The publish layer on a real DuckDB file: atomic promotion, history, rollback, janitor."""
+"""The publish layer on a real DuckDB file and a real Postgres database: atomic promotion, history,
+rollback, janitor."""
 import duckdb
+import psycopg
 import pytest
 
 from elt import publish
 from elt.errors import PublishError
+from tests.conftest import warehouse_target
 
 
-@pytest.fixture
-def con(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("create schema _elt")
-    for model, version, value in [("a", "v1", 1), ("b", "v1", 10), ("a", "v2", 2), ("b", "v2", 20), ("a", "v3", 3)]:
-        con.execute(f"create table _elt.{model}__{version} as select {value} as x")
-    yield con
-    con.close()
+@pytest.fixture(params=["duckdb", "postgres"])
+def con(request, tmp_path, monkeypatch):
+    with warehouse_target(request.param, tmp_path, monkeypatch) as target:
+        from elt import warehouse
+
+        con = warehouse.connect(target)
+        con.execute("create schema _elt")
+        for model, version, value in [("a", "v1", 1), ("b", "v1", 10), ("a", "v2", 2), ("b", "v2", 20),
+                                      ("a", "v3", 3)]:
+            con.execute(f"create table _elt.{model}__{version} as select {value} as x")
+        yield con
+        con.close()
 
 
 def answers(con):
@@ -31,7 +38,7 @@ def test_publish_records_and_points(con):
 
 def test_failed_publication_changes_nothing(con):
     publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {})
-    with pytest.raises(duckdb.Error):
+    with pytest.raises((duckdb.Error, psycopg.Error)):
         # "a" is re-pointed first, then "b" fails: the transaction must undo "a" too
         publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__missing"}, {})
     assert answers(con) == {"a": 1, "b": 10}

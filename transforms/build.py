@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from elt.errors import EltError
-from elt.warehouse import INTERNAL_SCHEMA, exists
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 from transforms.compile import compile_model
 from transforms.fingerprint import fingerprint, version_key
 from transforms.models import Model
@@ -47,17 +46,17 @@ class BuildResult:
     rows: int | None
 
 
-def raw_load_version(con: Any, table: str) -> str:
+def raw_load_version(wh: Warehouse, table: str) -> str:
     """The latest dlt load that wrote to a raw table: it changes exactly when the table's rows do."""
     schema, name = table.split(".")
-    if not exists(con, schema, name):
+    if not exists(wh, schema, name):
         raise EltError(f"raw table {table} does not exist in the warehouse",
                        hint="run extraction first (elt run, or elt extract)")
-    row = con.execute(f'select max(_dlt_load_id) from "{schema}"."{name}"').fetchone()
+    row = wh.execute(f'select max(_dlt_load_id) from "{schema}"."{name}"').fetchone()
     return f"{table}@{row[0]}"
 
 
-def plan_versions(con: Any, models: dict[str, Model], order: list[str]) -> dict[str, Version]:
+def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str]) -> dict[str, Version]:
     """Version of every model, upstream first (`order` must be topological)."""
     versions: dict[str, Version] = {}
     raw_versions: dict[str, str] = {}
@@ -66,28 +65,28 @@ def plan_versions(con: Any, models: dict[str, Model], order: list[str]) -> dict[
         ups = [versions[u] for u in model.model_refs]
         for ref in model.refs:
             if ref.schema and ref.key not in raw_versions:
-                raw_versions[ref.key] = raw_load_version(con, ref.key)
+                raw_versions[ref.key] = raw_load_version(wh, ref.key)
         inputs = [u.key for u in ups] + [raw_versions[r.key] for r in model.refs if r.schema]
         fp = fingerprint(model, [u.fingerprint for u in ups])
         versions[name] = Version(name, fp, version_key(fp, inputs), model.materialized)
     return versions
 
 
-def build_model(con: Any, model: Model, versions: dict[str, Version]) -> BuildResult:
+def build_model(wh: Warehouse, model: Model, versions: dict[str, Version]) -> BuildResult:
     """Create the model's candidate relation unless one with the same key already exists."""
     version = versions[model.name]
     started = time.perf_counter()
-    if exists(con, INTERNAL_SCHEMA, version.table):
+    if exists(wh, INTERNAL_SCHEMA, version.table):
         return BuildResult(model.name, version.relation, version.materialized, "skipped", 0.0, None)
-    sql = compile_model(model, "duckdb", {m: versions[m].relation for m in model.model_refs})
+    sql = compile_model(model, wh.dialect, {m: versions[m].relation for m in model.model_refs})
     kind = "table" if version.materialized == "table" else "view"
-    con.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
     try:
-        con.execute(f"create {kind} {version.relation} as {sql}")
+        wh.execute(f"create {kind} {version.relation} as {sql}")
     except Exception as err:  # the engine's message is what the author needs; keep it, add the model
         raise EltError(f"model {model.name} failed to build: {err}", where=model.location(),
                        hint="fix the model SQL; nothing was published") from err
-    rows = con.execute(f"select count(*) from {version.relation}").fetchone()[0] if kind == "table" else None
+    rows = wh.execute(f"select count(*) from {version.relation}").fetchone()[0] if kind == "table" else None
     seconds = time.perf_counter() - started
     log.info("built %s as %s %s in %.2fs", model.name, kind, version.relation, seconds)
     return BuildResult(model.name, version.relation, version.materialized, "built", seconds, rows)
