@@ -7,16 +7,19 @@ whatever version is about to be published.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
+from psycopg.conninfo import conninfo_to_dict
 from soda_core.common.yaml import ContractYamlSource
 from soda_core.contracts.contract_verification import ContractVerificationSession
 from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl
+from soda_postgres.common.data_sources.postgres_data_source import PostgresDataSourceImpl
+from soda_postgres.common.data_sources.postgres_data_source_connection import PostgresDataSource
 
-import checks  # noqa: F401  (sets Soda's telemetry switch before soda_core is imported)
 from checks.contracts import Contract
 from elt.errors import EltError
 from elt.warehouse import Warehouse
@@ -62,21 +65,36 @@ def retarget(wh: Warehouse, contract: Contract, relation: str) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def data_source(wh: Warehouse) -> Any:
-    """Soda's data source for the run's own connection (opening the warehouse a second time fails on DuckDB)."""
+@contextmanager
+def data_source(wh: Warehouse) -> Iterator[Any]:
+    """Soda's data source for the warehouse, derived from the same target definition as everything else.
+
+    DuckDB: the run's own connection (opening the file a second time fails). Postgres: Soda's own psycopg
+    connection from the target's DSN; the password travels as a pydantic SecretStr and is never logged.
+    """
     if wh.target.type == "duckdb":
-        return DuckDBDataSourceImpl.from_existing_cursor(wh.raw, name=DATA_SOURCE)
-    raise EltError(f"target {wh.target.name} ({wh.target.type}): no Soda data source for this type yet")
+        yield DuckDBDataSourceImpl.from_existing_cursor(wh.raw, name=DATA_SOURCE)
+        return
+    if wh.target.type != "postgres":
+        raise EltError(f"target {wh.target.name} ({wh.target.type}) cannot be verified from here")
+    info = conninfo_to_dict(wh.target.dsn())
+    source = PostgresDataSourceImpl(data_source_model=PostgresDataSource(name=DATA_SOURCE, connection={
+        "host": info.get("host", "localhost"), "port": int(info.get("port") or 5432), "database": info["dbname"],
+        "user": info.get("user", ""), "password": info.get("password", "")}))
+    try:
+        yield source
+    finally:
+        source.close_connection()
 
 
 def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | None = None) -> list[CheckOutcome]:
     """Run one contract against one relation; errors become ERROR outcomes, never a silent pass."""
-    source = data_source(wh)
-    session = ContractVerificationSession.execute(
-        contract_yaml_sources=[ContractYamlSource.from_str(retarget(wh, contract, relation))],
-        data_source_impls=[source],
-        data_timestamp=now.isoformat() if now else None,
-    )
+    with data_source(wh) as source:
+        session = ContractVerificationSession.execute(
+            contract_yaml_sources=[ContractYamlSource.from_str(retarget(wh, contract, relation))],
+            data_source_impls=[source],
+            data_timestamp=now.isoformat() if now else None,
+        )
     outcomes: list[CheckOutcome] = []
     for result in session.contract_verification_results:
         for check_result in result.check_results:

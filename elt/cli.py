@@ -16,9 +16,10 @@ from elt.errors import EltError
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
-    for noisy in ("dlt", "httpx", "soda"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("elt").setLevel(logging.DEBUG if args.debug else logging.INFO)
+    for noisy in ("dlt", "httpx", "httpcore", "soda"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.command(args)
     except EltError as err:
@@ -43,7 +44,10 @@ def _project(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    project = _project(args)  # validate config before paying for Prefect's start-up
+    project = _project(args)  # validate config and target before paying for Prefect's start-up
+    from elt import warehouse
+
+    warehouse.check_runnable(project.target(args.target))
     from flows.elt_flow import elt_pipeline
 
     _quiet_prefect_tracebacks(args.debug)
@@ -200,7 +204,8 @@ def _parser() -> argparse.ArgumentParser:
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
     compile_cmd.add_argument("model", nargs="?", metavar="MODEL")
-    compile_cmd.add_argument("--dialect", choices=("duckdb", "postgres", "snowflake", "bigquery"))
+    compile_cmd.add_argument("--dialect", choices=("duckdb", "postgres", "snowflake", "bigquery", "databricks"),
+                             help="default: the target's dialect")
     history = command("history", cmd_history, "list publications, newest first")
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")

@@ -75,15 +75,22 @@ class PostgresWarehouse(Warehouse):
             yield
 
 
+def check_runnable(target: Target) -> None:
+    """Fail before any work if the target cannot run here or lacks its connection string."""
+    if not target.runnable:
+        raise ConfigError(f"target {target.name} ({target.type}) can be compiled for but not run here",
+                          hint="use a duckdb or postgres target for `elt run`; `elt compile --target` works for all")
+    if target.dsn_env:
+        target.dsn()
+
+
 def connect(target: Target, read_only: bool = False) -> Warehouse:
     """Open the target's warehouse (creating a DuckDB file's folder on first use)."""
+    check_runnable(target)
     if target.type == "duckdb":
         target.path.parent.mkdir(parents=True, exist_ok=True)
         return DuckDBWarehouse(target, duckdb.connect(str(target.path), read_only=read_only))
-    if target.type == "postgres":
-        return PostgresWarehouse(target, _pg_connect(target))
-    raise ConfigError(f"target {target.name} ({target.type}) can be compiled for but not run here",
-                      hint="use a duckdb or postgres target for `elt run`; `elt compile --target` works for all")
+    return PostgresWarehouse(target, _pg_connect(target))
 
 
 def _pg_connect(target: Target) -> Any:

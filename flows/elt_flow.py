@@ -142,6 +142,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     """
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
+    warehouse.check_runnable(target_)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
     summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.describe())
     progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")

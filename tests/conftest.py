@@ -31,6 +31,24 @@ def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_project(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The project on each runnable target: its default target is a DuckDB file or a scratch Postgres database."""
+    monkeypatch.setenv("ELT_NOW", T1)
+    project = copy_project(tmp_path / "project")
+    if request.param == "duckdb":
+        yield project
+        return
+    from tests import postgres
+
+    postgres.require()
+    with postgres.scratch_database("elt_test") as database:
+        monkeypatch.setenv("ELT_PG_DSN", postgres.dsn(database))
+        config = project / "elt.toml"
+        config.write_text(config.read_text().replace('default_target = "dev"', 'default_target = "pg"'))
+        yield project
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """A real Prefect API for every flow test of the session: on Postgres here, on SQLite elsewhere."""
@@ -43,7 +61,7 @@ def prefect_server(tmp_path_factory):
 
     if not postgres.postgres_reachable():
         if postgres.required():
-            pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + postgres.PG_ADMIN)
+            pytest.fail("ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at " + postgres.where())
         with prefect_test_harness(server_startup_timeout=90):
             from prefect.settings import PREFECT_API_URL
 

@@ -1,11 +1,10 @@
-"""Assert helpers over a real warehouse file."""
+"""Assert helpers over a real warehouse (the project's default target: a DuckDB file or Postgres)."""
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-import duckdb
-
+from elt import warehouse
 from elt.config import load_project
 
 
@@ -14,11 +13,11 @@ def warehouse_path(project_dir: Path) -> Path:
 
 
 def query(project_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse_path(project_dir)), read_only=True)
+    wh = warehouse.connect(load_project(project_dir).target(), read_only=True)
     try:
-        return con.execute(sql, params or []).fetchall()
+        return [tuple(row) for row in wh.execute(sql, params).fetchall()]
     finally:
-        con.close()
+        wh.close()
 
 
 def row_count(project_dir: Path, relation: str) -> int:
@@ -38,6 +37,6 @@ def answers(project_dir: Path, schema: str = "analytics") -> dict[str, str]:
                                               "where table_schema = ? order by 1", [schema])]
     digests = {}
     for name in names:
-        rows = query(project_dir, f"select * from {schema}.{name} order by all")
+        rows = sorted(query(project_dir, f"select * from {schema}.{name}"), key=repr)
         digests[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests

@@ -9,10 +9,14 @@ import os
 import uuid
 from contextlib import contextmanager
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
-PG_ADMIN = os.environ.get("ELT_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+# A password in the DSN although the server trusts local connections: dlt requires one, and the secret-scan
+# test looks for it in every output.
+TEST_PASSWORD = "elt-test-S3cret-pw"
+PG_ADMIN = os.environ.get("ELT_TEST_PG_ADMIN_DSN", f"postgresql://postgres:{TEST_PASSWORD}@127.0.0.1:5432/postgres")
 
 
 def postgres_reachable() -> bool:
@@ -33,8 +37,14 @@ def require() -> None:
     """Skip (or, where Postgres is required, fail) a test that needs Postgres when it is unreachable."""
     if not postgres_reachable():
         if required():
-            pytest.fail(f"ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at {PG_ADMIN}")
-        pytest.skip(f"needs PostgreSQL at {PG_ADMIN} (set ELT_TEST_PG_ADMIN_DSN to use another)")
+            pytest.fail(f"ELT_REQUIRE_POSTGRES is set but Postgres is unreachable at {where()}")
+        pytest.skip(f"needs PostgreSQL at {where()} (set ELT_TEST_PG_ADMIN_DSN to use another)")
+
+
+def where() -> str:
+    """The admin DSN without its password, for messages."""
+    parts = urlsplit(PG_ADMIN)
+    return f"{parts.hostname}:{parts.port or 5432} as {parts.username}"
 
 
 def dsn(database: str) -> str:

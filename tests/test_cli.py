@@ -98,3 +98,44 @@ def test_flow_runs_as_a_python_module(project_dir, prefect_server):
     assert result.returncode == 0, result.stderr
     assert "Finished in state Completed()" in result.stderr
     assert answers(project_dir).keys() == {"customers", "daily_revenue", "orders"}
+
+
+@pytest.mark.slow
+def test_postgres_credentials_never_leak(project_dir, prefect_server, monkeypatch):
+    """Every output of failing runs on Postgres, --debug included, and every file they leave: no password."""
+    from tests import postgres
+
+    postgres.require()
+    with postgres.scratch_database("elt_test") as database:
+        env_dsn = postgres.dsn(database)
+        assert postgres.TEST_PASSWORD in env_dsn
+        monkeypatch.setenv("ELT_PG_DSN", env_dsn)
+        contract = project_dir / "checks" / "contracts" / "orders.yml"
+        contract.write_text(contract.read_text().replace("must_be_greater_than: 0", "must_be_greater_than: 10000000"))
+        gate = elt(project_dir, "--debug", "run", "--target", "pg", api_url=prefect_server)
+        assert gate.returncode == 1 and "orders: row_count: FAILED" in gate.stderr
+        monkeypatch.setenv("ELT_PG_DSN", env_dsn.replace(":5432/", ":1/"))  # nothing listens on port 1
+        unreachable = elt(project_dir, "--debug", "run", "--target", "pg", api_url=prefect_server)
+        assert unreachable.returncode == 1 and "Traceback" in unreachable.stderr
+        assert "cannot connect to target pg" in unreachable.stderr or "Connection refused" in unreachable.stderr
+        history = elt(project_dir, "history", "--target", "pg")
+        outputs = [gate.stdout, gate.stderr, unreachable.stdout, unreachable.stderr, history.stdout, history.stderr]
+        files = [p.read_text(errors="replace") for p in project_dir.rglob("*") if p.is_file()]
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter
+
+    with get_client(sync_client=True) as client:
+        logs = [log.message for log in client.read_logs(log_filter=LogFilter(), limit=200)]
+        artifacts = [str(a.data) for a in client.read_artifacts(limit=200)]
+    for text in outputs + files + logs + artifacts:
+        assert postgres.TEST_PASSWORD not in text
+
+
+def test_compile_only_targets(project_dir):
+    compiled = elt(project_dir, "compile", "--target", "snowflake", "orders")
+    assert compiled.returncode == 0 and compiled.stdout.startswith("-- orders (snowflake)")
+    refused = elt(project_dir, "run", "--target", "bigquery")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().endswith("target bigquery (bigquery) can be compiled for but not run here — use a "
+                                           "duckdb or postgres target for `elt run`; `elt compile --target` works "
+                                           "for all")

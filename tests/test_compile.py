@@ -15,7 +15,7 @@ from transforms.models import discover, parse_model
 
 GOLDEN = Path(__file__).parent / "compile" / "golden"
 MODELS_DIR = REPO / "transforms" / "models"
-CASES = [(p, d) for p in discover(MODELS_DIR) for d in ("postgres", "snowflake", "bigquery")]
+CASES = [(p, d) for p in discover(MODELS_DIR) for d in ("postgres", "snowflake", "bigquery", "databricks")]
 
 
 @pytest.mark.parametrize("path, dialect", CASES, ids=[f"{p.stem}-{d}" for p, d in CASES])

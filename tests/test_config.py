@@ -78,3 +78,22 @@ def test_unknown_target_lists_declared(tmp_path):
     project = load_project(write(tmp_path, VALID))
     with pytest.raises(ConfigError, match="use one of: dev"):
         project.target("prod")
+
+
+def test_warehouse_targets_name_an_environment_variable(tmp_path, monkeypatch):
+    text = VALID + '[targets.pg]\ntype = "postgres"\ndsn_env = "MY_PG_DSN"\n[targets.sf]\ntype = "snowflake"\n'
+    project = load_project(write(tmp_path, text))
+    pg, sf = project.target("pg"), project.target("sf")
+    assert (pg.dialect, pg.runnable, sf.dialect, sf.runnable) == ("postgres", True, "snowflake", False)
+    assert sf.dsn_env == "ELT_SF_DSN"
+    monkeypatch.delenv("MY_PG_DSN", raising=False)
+    with pytest.raises(ConfigError, match="environment variable MY_PG_DSN is not set — export MY_PG_DSN="):
+        pg.dsn()
+    monkeypatch.setenv("MY_PG_DSN", "postgresql://u:hunter2@db.example:6543/shop")
+    assert pg.describe() == "postgres database shop on db.example:6543"
+
+
+def test_a_dsn_in_the_file_is_refused(tmp_path):
+    text = VALID + '[targets.pg]\ntype = "postgres"\ndsn_env = "postgresql://u:pw@h/db"\n'
+    with pytest.raises(ConfigError, match="targets.pg.dsn_env: .* is not an environment variable name"):
+        load_project(write(tmp_path, text))

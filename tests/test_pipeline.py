@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import duckdb
 import pytest
 
 from elt import warehouse
@@ -30,8 +29,8 @@ def expected_orders(at: str) -> int:
     return shop.orders_window(_us(datetime(2025, 12, 31, tzinfo=timezone.utc)), hi).num_rows
 
 
-def test_extract_twice_loads_only_changes(project_dir, monkeypatch):
-    project = load_project(project_dir)
+def test_extract_twice_loads_only_changes(any_project, monkeypatch):
+    project = load_project(any_project)
     source, target = project.sources["shop"], project.target()
     first = runner.load(project, source, target)
     assert first.rows["orders"] == expected_orders("2026-01-10T00:00:00Z")
@@ -39,111 +38,111 @@ def test_extract_twice_loads_only_changes(project_dir, monkeypatch):
     second = runner.load(project, source, target)
     assert 0 < second.rows["orders"] < first.rows["orders"] / 5, "only new and changed orders"
     assert second.cursors["orders"] > first.cursors["orders"]
-    total, distinct = query(project_dir, "select count(*), count(distinct order_id) from raw_shop.orders")[0]
+    total, distinct = query(any_project, "select count(*), count(distinct order_id) from raw_shop.orders")[0]
     assert total == distinct == expected_orders(T2)
     third = runner.load(project, source, target)
     assert third.total_rows == 0
 
 
-def test_run_builds_verifies_and_publishes_everything(project_dir):
-    summary = run(project_dir)
+def test_run_builds_verifies_and_publishes_everything(any_project):
+    summary = run(any_project)
     assert summary.gate.passed and summary.gate.summary["failed"] == 0 and summary.gate.summary["checks"] >= 20
     assert {b.status for b in summary.builds} == {"built"}
-    assert set(published(project_dir)) == {"orders", "customers", "daily_revenue"}
-    views = query(project_dir, "select table_name from information_schema.tables where table_schema = 'analytics'")
+    assert set(published(any_project)) == {"orders", "customers", "daily_revenue"}
+    views = query(any_project, "select table_name from information_schema.tables where table_schema = 'analytics'")
     assert sorted(v[0] for v in views) == ["customers", "daily_revenue", "orders"], "staging stays internal"
-    assert row_count(project_dir, "analytics.orders") == expected_orders("2026-01-10T00:00:00Z")
+    assert row_count(any_project, "analytics.orders") == expected_orders("2026-01-10T00:00:00Z")
     # consumers read stable names; versions live where they do not look
-    relation = published(project_dir)["orders"]
+    relation = published(any_project)["orders"]
     assert relation.startswith("_elt.orders__")
-    assert query(project_dir, "select count(*) from _elt.publications")[0][0] == 1
+    assert query(any_project, "select count(*) from _elt.publications")[0][0] == 1
 
 
-def test_second_run_without_changes_rebuilds_nothing(project_dir):
-    run(project_dir)
-    before = answers(project_dir)
-    again = run(project_dir)
+def test_second_run_without_changes_rebuilds_nothing(any_project):
+    run(any_project)
+    before = answers(any_project)
+    again = run(any_project)
     assert {b.status for b in again.builds} == {"skipped"}
     assert again.publication is None and sum(load.total_rows for load in again.loads) == 0
-    assert answers(project_dir) == before
+    assert answers(any_project) == before
 
 
-def test_new_data_rebuilds_and_publishes_atomically(project_dir, monkeypatch):
-    run(project_dir)
-    first = published(project_dir)
+def test_new_data_rebuilds_and_publishes_atomically(any_project, monkeypatch):
+    run(any_project)
+    first = published(any_project)
     monkeypatch.setenv("ELT_NOW", T2)
-    summary = run(project_dir)
+    summary = run(any_project)
     assert summary.publication.id == 2
-    second = published(project_dir)
+    second = published(any_project)
     assert all(first[m] != second[m] for m in first), "every model read changed raw data"
-    assert row_count(project_dir, "analytics.orders") == expected_orders(T2)
+    assert row_count(any_project, "analytics.orders") == expected_orders(T2)
 
 
 def _tamper(project_dir, sql: str) -> None:
     """A bad load: rows written under a new dlt load id, as a broken source would."""
-    con = duckdb.connect(str(warehouse_path(project_dir)))
-    con.execute(sql)
-    con.close()
+    wh = warehouse.connect(load_project(project_dir).target())
+    wh.execute(sql)
+    wh.close()
 
 
-def test_bad_source_data_is_blocked_and_published_answers_stay(project_dir):
-    run(project_dir)
-    before = answers(project_dir)
-    _tamper(project_dir, "insert into raw_shop.orders select order_id + 1000000, customer_id, 'refunded', amount, "
+def test_bad_source_data_is_blocked_and_published_answers_stay(any_project):
+    run(any_project)
+    before = answers(any_project)
+    _tamper(any_project, "insert into raw_shop.orders select order_id + 1000000, customer_id, 'refunded', amount, "
                          "created_at, updated_at, '9999999999.1' from raw_shop.orders limit 3")
     from flows.elt_flow import elt_pipeline
 
-    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    state = elt_pipeline(project_dir=str(any_project), return_state=True)
     assert state.is_failed()
     with pytest.raises(GateError) as err:
         state.result()
     report = str(err.value)
     assert "orders: invalid on status: FAILED, measured 3, threshold = 0" in report
     assert "nothing was published" in report
-    assert answers(project_dir) == before
+    assert answers(any_project) == before
     artifacts = _artifacts(state.state_details.flow_run_id)
     explanation = artifacts["elt-gate-failed"].data
     assert report in explanation and "Fix the data or the model" in explanation
     rows = artifacts["elt-run-summary"].data
     rows = rows if isinstance(rows, list) else json.loads(rows)
     assert rows[-1]["result"] == "blocked by the gate"
-    assert query(project_dir, "select count(*) from _elt.publications")[0][0] == 1
+    assert query(any_project, "select count(*) from _elt.publications")[0][0] == 1
 
 
-def test_model_change_that_duplicates_keys_is_blocked(project_dir):
-    run(project_dir)
-    before = answers(project_dir)
-    orders = project_dir / "transforms" / "models" / "marts" / "orders.sql"
+def test_model_change_that_duplicates_keys_is_blocked(any_project):
+    run(any_project)
+    before = answers(any_project)
+    orders = any_project / "transforms" / "models" / "marts" / "orders.sql"
     orders.write_text(orders.read_text().replace(
         "left join stg_payments as p on p.order_id = o.order_id",
         "left join stg_payments as p on p.order_id = o.order_id or p.order_id = o.order_id + 1"))
     with pytest.raises(GateError) as err:
-        run(project_dir)
+        run(any_project)
     assert "orders: duplicate on order_id: FAILED" in str(err.value)
-    assert answers(project_dir) == before
+    assert answers(any_project) == before
 
 
-def test_rollback_restores_previous_answers(project_dir, monkeypatch):
+def test_rollback_restores_previous_answers(any_project, monkeypatch):
     from elt import publish
 
-    run(project_dir)
-    first = answers(project_dir)
+    run(any_project)
+    first = answers(any_project)
     monkeypatch.setenv("ELT_NOW", T2)
-    run(project_dir)
-    assert answers(project_dir) != first
-    project = load_project(project_dir)
+    run(any_project)
+    assert answers(any_project) != first
+    project = load_project(any_project)
     con = warehouse.connect(project.target())
     restored = publish.rollback(con, "analytics", "test")
     con.close()
     assert restored.restores == 1
-    assert answers(project_dir) == first
+    assert answers(any_project) == first
 
 
-def test_one_writer_at_a_time(project_dir):
-    target = load_project(project_dir).target()
+def test_one_writer_at_a_time(any_project):
+    target = load_project(any_project).target()
     with warehouse.exclusive(target):
         with pytest.raises(WarehouseBusyError, match="is in use by pid"):
-            run(project_dir)
+            run(any_project)
 
 
 def _artifacts(flow_run_id) -> dict:
@@ -156,8 +155,8 @@ def _artifacts(flow_run_id) -> dict:
     return {a.key: a for a in artifacts}
 
 
-def test_run_summary_artifact_is_readable_through_the_api(project_dir):
-    summary = run(project_dir)
+def test_run_summary_artifact_is_readable_through_the_api(any_project):
+    summary = run(any_project)
     table = _artifacts(summary.run_id)["elt-run-summary"]
     rows = table.data if isinstance(table.data, list) else json.loads(table.data)
     loaded = {r["name"]: r["result"] for r in rows if r["step"] == "load"}

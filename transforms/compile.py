@@ -19,7 +19,7 @@ from elt.errors import CompileError
 from transforms.models import Model
 from transforms.portability import FUNCTIONS, UNPORTABLE, Rule, rewrite
 
-DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery")
+DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
 
 
 @cache
