@@ -106,6 +106,12 @@ UNPORTABLE: tuple[Rule, ...] = (
     Rule("COLLATE", ("postgres",), (exp.Collate,), None, "collation names differ between the engines"),
     Rule("GLOB", ("postgres",), (exp.Glob,), None, "use LIKE"),
     Rule("any_value()", ("postgres",), (exp.AnyValue,), None, "Postgres has it from version 16 only"),
+    # A type question the rules cannot see; refusing beats a run-time "function round(double precision,
+    # integer) does not exist" for every model that rounds a DOUBLE.
+    Rule("round(x, digits) of a value not cast to DECIMAL", ("postgres",), (exp.Round,),
+         lambda n: n.args.get("decimals") is not None and not (
+             isinstance(n.this, exp.Cast) and n.this.to.this in (exp.DataType.Type.DECIMAL,)),
+         "Postgres rounds to digits only numeric values: write round(x::decimal(18, 4), digits)"),
 )
 
 # --- functions the target has -----------------------------------------------------------------------

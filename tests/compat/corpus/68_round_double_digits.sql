@@ -1,3 +1,3 @@
--- expect: differs Postgres has no round(double precision, integer)
+-- expect: compile_error round(x, digits) of a value not cast to DECIMAL
 select customer_id, round(score, 1) as score_1dp
 from customers
