@@ -131,7 +131,7 @@ class Generator:
         r, stem = self.rng.random(), root(name)
         if kind == "num":
             if r < 0.3:
-                out.add(f"round({ref}, 2)", f"{stem}_rounded", "num")
+                out.add(f"round({ref}::decimal(18, 4), 2)", f"{stem}_rounded", "num")
             elif r < 0.55:
                 out.add(f"case when {ref} >= 100 then 'high' when {ref} >= 20 then 'mid' else 'low' end",
                         f"{stem}_band", "text")
@@ -211,7 +211,7 @@ class Generator:
         for c in self.pick(src.of("num"), 2):
             out.add(f"sum({c})", f"total_{root(c)}", "num")
             if self.rng.random() < 0.5:
-                out.add(f"round(avg({c}), 2)", f"avg_{root(c)}", "num")
+                out.add(f"round(avg({c})::decimal(18, 4), 2)", f"avg_{root(c)}", "num")
         for c in self.pick(src.of("ts"), 2):
             out.add(f"max({c})", f"last_{root(c)}", "ts")
             if self.rng.random() < 0.4:
