@@ -2,6 +2,7 @@
 
 Python runs this file before any module of the package, so these settings precede every prefect import.
 """
+import atexit
 import logging
 import os
 
@@ -16,3 +17,22 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 # the toolkit's INFO lines (rows loaded, models built, progress) belong in the run's logs.
 if logging.getLogger("elt").level == logging.NOTSET:
     logging.getLogger("elt").setLevel(logging.INFO)
+
+
+@atexit.register
+def _stop_prefect_loop() -> None:
+    """Let Prefect's global event-loop thread finish before the interpreter tears down.
+
+    Each Prefect background service (logs, events, concurrency leases) leaves a drain call on that daemon
+    thread holding a copy of the run's context, and through it the flow's functions and every module they
+    import (Soda's DuckDB plugin, DuckDB's types). A daemon thread's references are never released, so DuckDB
+    printed "nanobind: leaked ..." at every exit. Stopping the loop runs those (already drained) calls and
+    drops them. `_global_loop` is private to Prefect: if it moves, this does nothing.
+    """
+    import sys
+
+    threads = sys.modules.get("prefect._internal.concurrency.threads")
+    loop = getattr(threads, "_global_loop", None)
+    if loop is not None and loop.thread.is_alive():
+        loop.shutdown()
+        loop.thread.join(timeout=5)
