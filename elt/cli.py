@@ -16,7 +16,9 @@ from elt.errors import EltError
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_RunFormatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("elt").setLevel(logging.DEBUG if args.debug else logging.INFO)
     for noisy in ("dlt", "httpx", "httpcore", "soda"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -30,6 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+class _RunFormatter(logging.Formatter):
+    """Prefix Prefect's run records with the run's name (`build-orders: Finished in state Completed()`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        name = getattr(record, "task_run_name", None) or getattr(record, "flow_run_name", None)
+        return f"{name}: {text}" if name else text
 
 
 def _relative(text: str) -> str:

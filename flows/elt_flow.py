@@ -93,7 +93,7 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
     return result
 
 
-@task(name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
+@task(name="lint-and-compile", task_run_name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
 def plan_models(project: Project, target: Target, con: _Connection) -> tuple[Plan, dict[str, Contract]]:
     raw = runner.raw_relations(project, warehouse.raw_catalog(con()))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
@@ -111,7 +111,7 @@ def verify_model(con: _Connection, contract: Contract, relation: str, now: datet
     return verify(con(), contract, relation, now)
 
 
-@task(name="publish", tags=["publish"], cache_policy=NO_CACHE)
+@task(name="publish", task_run_name="publish", tags=["publish"], cache_policy=NO_CACHE)
 def publish(con: _Connection, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
     """Publish the run's versions; with a selection, the other models keep their published versions."""
