@@ -1,6 +1,6 @@
 """Load Soda v4 contracts and validate them strictly before use.
 
-Soda ignores unknown keys and falls back to default thresholds on misspelled ones (STACK.md), so a typo
+Soda ignores unknown keys and falls back to default thresholds on misspelled ones, so a typo
 can turn a check into one that always passes. Every key is checked here, with the file and key path in
 the message, and every column a contract names must be one the model produces.
 """

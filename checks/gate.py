@@ -1,6 +1,6 @@
 """The gate: publication proceeds only if every check of every contract PASSED.
 
-NOT_EVALUATED and ERROR fail the gate: Soda reports them as ok (STACK.md), which would let an
+NOT_EVALUATED and ERROR fail the gate: Soda reports them as ok, which would let an
 unchecked candidate through. WARN passes only for checks declared with `level: warn`.
 """
 from __future__ import annotations

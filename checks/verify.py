@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import yaml
 from psycopg.conninfo import conninfo_to_dict
+from pydantic import SecretStr
 from soda_core.common.yaml import ContractYamlSource
 from soda_core.contracts.contract_verification import ContractVerificationSession
 from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl
@@ -55,7 +56,7 @@ def retarget(wh: Warehouse, contract: Contract, relation: str) -> str:
     """The contract's YAML pointed at `relation` (`schema.table`) in the warehouse.
 
     Soda names a dataset `source/schema/table` on DuckDB but `source/database/schema/table` on Postgres; a
-    wrong part count silently skips the schema check (STACK.md).
+    wrong part count silently skips the schema check.
     """
     schema, table = relation.split(".")
     document = dict(contract.document)
@@ -80,7 +81,8 @@ def data_source(wh: Warehouse) -> Iterator[Any]:
     info = conninfo_to_dict(wh.target.dsn())
     source = PostgresDataSourceImpl(data_source_model=PostgresDataSource(name=DATA_SOURCE, connection={
         "host": info.get("host", "localhost"), "port": int(info.get("port") or 5432), "database": info["dbname"],
-        "user": info.get("user", ""), "password": info.get("password", "")}))
+        "user": info.get("user", ""), "password": SecretStr(info.get("password", "")),
+        "sslmode": info.get("sslmode", "prefer")}))
     try:
         yield source
     finally:

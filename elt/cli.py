@@ -1,7 +1,7 @@
 """The `elt` command: run, extract, lint, compile, history, rollback.
 
 Errors the user can fix print as `where: what — what to do` and exit 1, without a traceback; `--debug`
-shows it. Stage packages are imported lazily: `elt lint` should not pay for Prefect or dlt.
+shows it. Stage packages are imported lazily: only `elt run` pays for Prefect's start-up.
 """
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.elt_flow import elt_pipeline
 
     _quiet_prefect_tracebacks(args.debug)
-    summary = elt_pipeline(target=args.target or "", select=args.select, project_dir=str(project.root))
+    summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
+                           project_dir=str(project.root))
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         print(f"loaded   {load.dataset}: {rows}")
@@ -88,6 +89,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from sources import runner
 
     target = project.target(args.target)
+    warehouse.check_runnable(target)
     names = args.sources or list(project.sources)
     for name in names:
         if name not in project.sources:
@@ -139,6 +141,7 @@ def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
 
     project = _project(args)
     target = project.target(args.target)
+    warehouse.check_runnable(target)
     if not warehouse.has_data(target):
         raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
     with warehouse.exclusive(target):
@@ -196,6 +199,12 @@ def _quiet_prefect_tracebacks(debug: bool) -> None:
             handler.addFilter(DropUserErrorTraceback())
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elt", description="Extract, transform, verify and publish.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -218,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument("--dialect", choices=("duckdb", "postgres", "snowflake", "bigquery", "databricks"),
                              help="default: the target's dialect")
     history = command("history", cmd_history, "list publications, newest first")
-    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
     history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")
     command("rollback", cmd_rollback, "point every published name back at the previous publication")
     return parser

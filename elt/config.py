@@ -46,11 +46,23 @@ class Target:
         return self.type in RUNNABLE_TARGETS
 
     def dsn(self) -> str:
-        """The connection string, read from the environment at the moment it is needed."""
+        """The connection string, read from the environment at the moment it is needed.
+
+        Only its shape is checked here, and a bad one is never echoed: it may hold a password.
+        """
+        example = f"export {self.dsn_env}=postgresql://USER:PASSWORD@HOST:5432/DATABASE"
         value = os.environ.get(self.dsn_env or "")
         if not value:
-            raise ConfigError(f"target {self.name}: environment variable {self.dsn_env} is not set",
-                              hint=f"export {self.dsn_env}=postgresql://USER:PASSWORD@HOST:5432/DATABASE")
+            raise ConfigError(f"target {self.name}: environment variable {self.dsn_env} is not set", hint=example)
+        parts = urlsplit(value)
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path.strip("/") \
+                or not port_ok:
+            raise ConfigError(f"target {self.name}: ${self.dsn_env} is not a postgresql:// URL with host, port and "
+                              "database (its value is not shown: it may hold a password)", hint=example)
         return value
 
     def describe(self) -> str:
@@ -59,6 +71,14 @@ class Target:
             return str(self.path)
         parts = urlsplit(self.dsn())
         return f"{self.type} database {parts.path.lstrip('/')} on {parts.hostname}:{parts.port or 5432}"
+
+    def redact(self, text: str) -> str:
+        """`text` with this target's password and connection string masked."""
+        value = os.environ.get(self.dsn_env or "") or ""
+        password = urlsplit(value).password if value else None
+        for secret in filter(None, (value, password)):
+            text = text.replace(secret, "***")
+        return text
 
 
 @dataclass(frozen=True)

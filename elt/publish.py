@@ -126,12 +126,11 @@ def rollback(wh: Warehouse, schema: str, run_id: str) -> Publication:
     pubs = history(wh)
     if not pubs:
         raise PublishError("nothing has been published yet", hint="run the pipeline first")
-    in_effect = pubs[0].restores or pubs[0].id
-    earlier = [p for p in pubs if p.kind == "publish" and p.id < in_effect]
-    if not earlier:
-        raise PublishError(f"publication {in_effect} is the first one: there is nothing to roll back to",
+    stack = _effective_stack(pubs)
+    if len(stack) < 2:
+        raise PublishError(f"publication {stack[-1]} is the first one: there is nothing to roll back to",
                            hint="see elt history")
-    target = earlier[0]
+    target = next(p for p in pubs if p.id == stack[-2])
     missing = sorted(r for r in target.relations if not _relation_exists(wh, r))
     if missing:
         raise PublishError(f"publication {target.id} can no longer be restored: {', '.join(missing)} were dropped",
@@ -141,6 +140,18 @@ def rollback(wh: Warehouse, schema: str, run_id: str) -> Publication:
         publication = _record(wh, run_id, "rollback", target.id, target.models, target.internal,
                               {"restored_publication": target.id, "from_publication": pubs[0].id})
     return publication
+
+
+def _effective_stack(pubs: list[Publication]) -> list[int]:
+    """Ids of the publications that led to the state in effect, oldest first; rollbacks pop what they undid."""
+    stack: list[int] = []
+    for pub in sorted(pubs, key=lambda p: p.id):
+        if pub.kind == "publish":
+            stack.append(pub.id)
+        else:
+            while stack and stack[-1] != pub.restores:
+                stack.pop()
+    return stack
 
 
 def _relation_exists(wh: Warehouse, relation: str) -> bool:

@@ -89,7 +89,11 @@ def connect(target: Target, read_only: bool = False) -> Warehouse:
     check_runnable(target)
     if target.type == "duckdb":
         target.path.parent.mkdir(parents=True, exist_ok=True)
-        return DuckDBWarehouse(target, duckdb.connect(str(target.path), read_only=read_only))
+        try:
+            return DuckDBWarehouse(target, duckdb.connect(str(target.path), read_only=read_only))
+        except duckdb.IOException as err:  # another process (a BI tool, the duckdb CLI) has the file open
+            raise WarehouseBusyError(f"cannot open {target.path}: {str(err).splitlines()[0]}",
+                                     hint="close the other program that has the file open, then run again") from None
     return PostgresWarehouse(target, _pg_connect(target))
 
 
@@ -100,7 +104,8 @@ def _pg_connect(target: Target) -> Any:
         return psycopg.connect(target.dsn(), autocommit=True, application_name=f"elt:{target.name}")
     except psycopg.Error as err:
         # psycopg's message names host and port, never the password; keep only its first line.
-        raise EltError(f"cannot connect to target {target.name}: {str(err).strip().splitlines()[0]}",
+        first_line = target.redact(str(err).strip().splitlines()[0])
+        raise EltError(f"cannot connect to target {target.name}: {first_line}",
                        hint=f"check the connection string in ${target.dsn_env}") from None
 
 
@@ -176,7 +181,7 @@ def exclusive(target: Target, who: str = "") -> Iterator[None]:
 
 
 def _advisory_key(target: Target) -> int:
-    """A stable 63-bit key per target name and database (advisory locks are per database)."""
+    """A stable 63-bit key per target name (advisory locks are per database, so per warehouse too)."""
     return int.from_bytes(hashlib.sha256(f"elt-writer:{target.name}".encode()).digest()[:8], "big") >> 1
 
 

@@ -7,7 +7,7 @@ import logging
 import os
 
 # Read by Prefect at import: no analytics calls from an offline machine; dlt's and our logs in the run's logs;
-# a first ephemeral server on a fresh database can take over Prefect's default 20 s to start (STACK.md).
+# a first ephemeral server on a fresh database can take over Prefect's default 20 s to start.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "dlt,elt")

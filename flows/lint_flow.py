@@ -10,9 +10,10 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from elt.config import load_project
-from elt.errors import LintError
+from elt.errors import CompileError, LintError, Location
 from sources import runner
-from transforms.plan import lint_project
+from transforms.lint import Violation
+from transforms.plan import lint_project, make_plan
 
 
 @flow(name="elt-lint", flow_run_name="elt-lint-{target}")
@@ -20,8 +21,14 @@ def elt_lint(target: str = "", project_dir: str = "") -> int:
     """Lint every model against the target's raw tables; fail the run on any violation."""
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
-    context, violations = lint_project(project.models_dir, runner.raw_relations_of(project, target_),
-                                       project.dialect, project.published_schema)
+    raw = runner.raw_relations_of(project, target_)
+    context, violations = lint_project(project.models_dir, raw, project.dialect, project.published_schema)
+    if not violations:
+        try:
+            make_plan(project.models_dir, raw, target_.dialect, project.published_schema)
+        except CompileError as err:  # the SQL is fine in the authoring dialect but cannot run on the target
+            violations = [Violation("COMPILE", err.message + (f" — {err.hint}" if err.hint else ""),
+                                    err.where or Location(project.models_dir))]
     lines = "\n".join(str(v).replace(f"{project.root}/", "") for v in violations)
     create_markdown_artifact(key="elt-lint", description="Lint report", markdown=(
         f"## Lint: {len(violations)} problem(s) in {len(context.models)} model(s)\n\n"

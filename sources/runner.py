@@ -1,6 +1,6 @@
 """Run a declared source into its raw dataset with dlt: finish pending packages first, then extract.
 
-dlt's `run()` with pending load packages loads them and returns WITHOUT extracting (STACK.md), so a
+dlt's `run()` with pending load packages loads them and returns WITHOUT extracting, so a
 crashed run is completed before new data is read. dlt commits the incremental cursor with the load
 package, so a failed load never advances it.
 """
@@ -18,7 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from elt import warehouse
 from elt.config import Project, Source, Target
 from elt.errors import EltError, SourceError
-from sources.shop import PRIMARY_KEYS, SCHEMAS, shop_source
+from sources.shop import SCHEMAS, shop_source
 
 log = logging.getLogger("elt.sources")
 DLT_COLUMNS = {"_dlt_load_id": "VARCHAR"}
@@ -57,10 +57,6 @@ def declared_tables(source: Source) -> dict[str, dict[str, str]]:
         table: {f.name: sql_types[str(f.type)] for f in schema} | DLT_COLUMNS
         for table, schema in SCHEMAS.items()
     }
-
-
-def primary_keys(source: Source) -> dict[str, str]:
-    return dict(PRIMARY_KEYS) if source.kind == "demo_shop" else {}
 
 
 def destination_for(target: Target) -> tuple[Any, str]:

@@ -153,11 +153,10 @@ class Shop:
 
 
 @dlt.source(name="shop")
-def shop_source(start: datetime, orders_per_hour: int = 6, customers_per_day: int = 24,
-                now: datetime | None = None) -> list:
+def shop_source(start: datetime, orders_per_hour: int = 6, customers_per_day: int = 24) -> list:
     """The demo shop as a dlt source: three incremental resources merged on their primary keys."""
     shop = Shop(start, orders_per_hour, customers_per_day)
-    hi = _us(now or clock.now())
+    hi = _us(clock.now())
     initial = start - timedelta(microseconds=1)
 
     def make(table: str):

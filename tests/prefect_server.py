@@ -1,7 +1,7 @@
 """A real Prefect server for the test session (backed by Postgres when the machine has one).
 
 Prefect's SQLite-backed test server answers 503 "database is locked" under back-to-back runs and its
-clients back off for seconds each time (STACK.md); on Postgres a flow run takes ~1 s. Without Postgres
+clients back off for seconds each time; on Postgres a flow run takes ~1 s. Without Postgres
 (a laptop), Prefect's own test harness on SQLite is used: slower, same behaviour.
 """
 from __future__ import annotations

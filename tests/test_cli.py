@@ -139,3 +139,24 @@ def test_compile_only_targets(project_dir):
     assert refused.stderr.strip().endswith("target bigquery (bigquery) can be compiled for but not run here — use a "
                                            "duckdb or postgres target for `elt run`; `elt compile --target` works "
                                            "for all")
+
+
+def test_commands_on_compile_only_targets_say_so(project_dir):
+    for args in (["extract", "--target", "snowflake"], ["history", "--target", "snowflake"]):
+        result = elt(project_dir, *args)
+        assert result.returncode == 1 and "can be compiled for but not run here" in result.stderr, args
+        assert "Traceback" not in result.stderr
+
+
+def test_a_warehouse_file_held_by_another_program(project_dir):
+    path = project_dir / "warehouse" / "shop.duckdb"
+    path.parent.mkdir()
+    script = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(30)"
+    holder = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = elt(project_dir, "history")
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "close the other program that has the file open" in result.stderr
+    finally:
+        holder.kill()

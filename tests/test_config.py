@@ -97,3 +97,13 @@ def test_a_dsn_in_the_file_is_refused(tmp_path):
     text = VALID + '[targets.pg]\ntype = "postgres"\ndsn_env = "postgresql://u:pw@h/db"\n'
     with pytest.raises(ConfigError, match="targets.pg.dsn_env: .* is not an environment variable name"):
         load_project(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("value", ["elt:hunter2@db:5432/x", "postgresql://elt:hunter2@db:port/x",
+                                   "postgresql://elt:hunter2@db:5432"])
+def test_a_malformed_dsn_is_refused_without_echoing_it(tmp_path, monkeypatch, value):
+    project = load_project(write(tmp_path, VALID + '[targets.pg]\ntype = "postgres"\ndsn_env = "MY_PG_DSN"\n'))
+    monkeypatch.setenv("MY_PG_DSN", value)
+    with pytest.raises(ConfigError) as err:
+        project.target("pg").dsn()
+    assert "is not a postgresql:// URL" in str(err.value) and "hunter2" not in str(err.value)

@@ -71,7 +71,7 @@ def artifacts(run_id: UUID) -> dict:
 
 
 def wait_for_event(name: str, run_id: UUID, timeout: float = 60):
-    """Events reach the API a few seconds after they are emitted: poll (limit <= 50, STACK.md)."""
+    """Events reach the API a few seconds after they are emitted: poll (limit <= 50)."""
     from prefect.client.orchestration import get_client
     from prefect.events.filters import EventFilter, EventNameFilter
 

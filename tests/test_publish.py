@@ -87,3 +87,13 @@ def test_records_of_another_layout_are_refused(con):
     con.execute("update _elt.meta set value = '99' where key = 'layout_version'")
     with pytest.raises(PublishError, match="layout 99; this toolkit reads layout 1"):
         publish.history(con)
+
+
+def test_rollback_after_rollback_and_new_publication_skips_the_undone_one(con):
+    """1, 2 (bad), rollback to 1, 4, rollback: back to 1 — never to the publication that was rolled back."""
+    publish.publish(con, "analytics", "r1", {"a": "_elt.a__v1", "b": "_elt.b__v1"}, {})
+    publish.publish(con, "analytics", "r2", {"a": "_elt.a__v2", "b": "_elt.b__v2"}, {})
+    assert publish.rollback(con, "analytics", "undo1").restores == 1
+    publish.publish(con, "analytics", "r4", {"a": "_elt.a__v3", "b": "_elt.b__v1"}, {})
+    assert publish.rollback(con, "analytics", "undo2").restores == 1
+    assert answers(con) == {"a": 1, "b": 10}

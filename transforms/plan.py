@@ -17,7 +17,6 @@ class Plan:
     models: dict[str, Model]
     order: list[str]
     relations: Relations  # raw tables and every model's output columns
-    warnings: tuple[Violation, ...] = ()
 
     def outputs(self) -> dict[str, list[str] | None]:
         return {name: self.relations.get(name) for name in self.models}
