@@ -101,6 +101,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    project = _project(args)
+    from elt import warehouse
+    from sources import runner
+
+    target = project.target(args.target)
+    warehouse.check_runnable(target)
+    if not project.sources:
+        print("no sources declared in elt.toml")
+    for source in project.sources.values():
+        state = runner.status(project, source, target)
+        last = f"{state.last_load:%Y-%m-%d %H:%M:%S %Z}" if state.last_load else "never"
+        print(f"{state.source} ({state.kind}) -> {state.dataset} on {target.name}; last load: {last}")
+        for table in sorted(set(state.rows) | set(state.cursors)):
+            print(f"  {table:<16} {state.rows.get(table, 0):>10} rows   cursor {state.cursors.get(table, '-')}")
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     project = _project(args)
     from sources.runner import raw_relations_of
@@ -221,6 +239,7 @@ def _parser() -> argparse.ArgumentParser:
         "--select", nargs="+", metavar="MODEL", help="only these models (names or tag:<tag>) and what they read")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
+    command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table")
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
     compile_cmd.add_argument("model", nargs="?", metavar="MODEL")

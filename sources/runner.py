@@ -117,6 +117,37 @@ def _cursors(pipeline: dlt.Pipeline) -> dict[str, str]:
     return cursors
 
 
+@dataclass(frozen=True)
+class SourceStatus:
+    """Where a source stands: its cursors (dlt's state), its last completed load and rows per raw table."""
+
+    source: str
+    kind: str
+    dataset: str
+    cursors: dict[str, str]
+    last_load: datetime | None
+    rows: dict[str, int]
+
+
+def status(project: Project, source: Source, target: Target) -> SourceStatus:
+    """Read-only: the pipeline's local state and the warehouse's raw tables; nothing is extracted."""
+    pipeline = pipeline_for(project, source, target)
+    rows: dict[str, int] = {}
+    last_load = None
+    if warehouse.has_data(target):
+        wh = warehouse.connect(target, read_only=True)
+        try:
+            for table in declared_tables(source):
+                if warehouse.exists(wh, source.dataset, table):
+                    rows[table] = wh.execute(f"select count(*) from {source.dataset}.{table}").fetchone()[0]
+            if warehouse.exists(wh, source.dataset, "_dlt_loads"):
+                last_load = wh.execute(f"select max(inserted_at) from {source.dataset}._dlt_loads "
+                                       "where status = 0").fetchone()[0]
+        finally:
+            wh.close()
+    return SourceStatus(source.name, source.kind, source.dataset, _cursors(pipeline), last_load, rows)
+
+
 def raw_relations(project: Project, catalog: dict[str, dict[str, str]]) -> dict[str, list[str]]:
     """Columns of every raw table: loaded ones from the warehouse catalog, the rest as the sources declare."""
     relations: dict[str, list[str]] = {}

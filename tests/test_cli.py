@@ -160,3 +160,14 @@ def test_a_warehouse_file_held_by_another_program(project_dir):
         assert "close the other program that has the file open" in result.stderr
     finally:
         holder.kill()
+
+
+def test_sources_shows_cursor_last_load_and_rows(project_dir):
+    before = elt(project_dir, "sources")
+    assert before.returncode == 0
+    assert before.stdout.splitlines()[0] == "shop (demo_shop) -> raw_shop on dev; last load: never"
+    assert elt(project_dir, "extract").returncode == 0
+    after = elt(project_dir, "sources").stdout.splitlines()
+    assert after[0].startswith("shop (demo_shop) -> raw_shop on dev; last load: 20")
+    orders = next(line.split() for line in after if line.strip().startswith("orders"))
+    assert orders[1:5] == ["1296", "rows", "cursor", "2026-01-09T23:58:13.213536+00:00"]
