@@ -759,11 +759,9 @@ def main() -> int:
 
 
 def _sqlglot_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("sqlglot")
-    except Exception:
-        return "?"
+    from importlib.metadata import version
+
+    return version("sqlglot")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from elt.config import TARGET_DIALECTS
 from elt.errors import EltError
 
 
@@ -243,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
     compile_cmd.add_argument("model", nargs="?", metavar="MODEL")
-    compile_cmd.add_argument("--dialect", choices=("duckdb", "postgres", "snowflake", "bigquery", "databricks"),
+    compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
                              help="default: the target's dialect")
     history = command("history", cmd_history, "list publications, newest first")
     history.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")

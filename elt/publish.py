@@ -54,13 +54,13 @@ def ensure_tables(wh: Warehouse) -> None:
 def history(wh: Warehouse, limit: int | None = None) -> list[Publication]:
     """Publications, newest first."""
     ensure_tables(wh)
-    rows = wh.execute(
-        f"select id, run_id, published_at, kind, restores, summary from {HISTORY} order by id desc"
-        + (f" limit {int(limit)}" if limit else "")
-    ).fetchall()
+    newest = f"select id from {HISTORY} order by id desc" + (f" limit {int(limit)}" if limit else "")
+    rows = wh.execute(f"select id, run_id, published_at, kind, restores, summary from {HISTORY} "
+                      f"where id in ({newest}) order by id desc").fetchall()
     pointers: dict[tuple[int, bool], dict[str, str]] = {}
     for pub_id, model, relation, public in wh.execute(
-            f"select publication_id, model, relation, published from {POINTERS} order by model").fetchall():
+            f"select publication_id, model, relation, published from {POINTERS} "
+            f"where publication_id in ({newest}) order by model").fetchall():
         pointers.setdefault((pub_id, public), {})[model] = relation
     return [Publication(r[0], r[1], r[2], r[3], r[4], pointers.get((r[0], True), {}), _summary(r[5]),
                         pointers.get((r[0], False), {}))

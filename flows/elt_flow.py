@@ -51,28 +51,6 @@ class RunSummary:
     publication: publishing.Publication | None = None
 
 
-class _Connection:
-    """The run's warehouse connection, handed to tasks by reference and emptied when the run ends.
-
-    Prefect keeps every task's parameters reachable until the interpreter exits (a background service first
-    started inside a task run keeps a copy of that run's context on the global event loop thread), so a
-    connection passed as a task parameter outlives the run and DuckDB prints "nanobind: leaked ..." at exit.
-    """
-
-    def __init__(self, con: warehouse.Warehouse) -> None:
-        self.con: warehouse.Warehouse | None = con
-
-    def __call__(self) -> warehouse.Warehouse:
-        if self.con is None:
-            raise RuntimeError("the run's warehouse connection is closed")
-        return self.con
-
-    def close(self) -> None:
-        con, self.con = self.con, None
-        if con is not None:
-            con.close()
-
-
 def _retry_unless_user_error(task, task_run, state) -> bool:
     """Retry transient failures; a config error fails identically every time."""
     try:
@@ -94,34 +72,34 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 
 
 @task(name="lint-and-compile", task_run_name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
-def plan_models(project: Project, target: Target, con: _Connection) -> tuple[Plan, dict[str, Contract]]:
-    raw = runner.raw_relations(project, warehouse.raw_catalog(con()))
+def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
+    raw = runner.raw_relations(project, warehouse.raw_catalog(wh))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
     contracts = load_contracts(project.contracts_dir, plan.outputs())
     return plan, contracts
 
 
 @task(task_run_name="build-{name}", tags=["build"], cache_policy=NO_CACHE)
-def build(con: _Connection, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
-    return build_model(con(), plan.models[name], versions)
+def build(wh: warehouse.Warehouse, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
+    return build_model(wh, plan.models[name], versions)
 
 
 @task(task_run_name="verify-{contract.model}", tags=["verify"], cache_policy=NO_CACHE)
-def verify_model(con: _Connection, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
-    return verify(con(), contract, relation, now)
+def verify_model(wh: warehouse.Warehouse, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
+    return verify(wh, contract, relation, now)
 
 
 @task(name="publish", task_run_name="publish", tags=["publish"], cache_policy=NO_CACHE)
-def publish(con: _Connection, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
+def publish(wh: warehouse.Warehouse, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
     """Publish the run's versions; with a selection, the other models keep their published versions."""
-    before = publishing.current(con())
+    before = publishing.current(wh)
     kept = {**before.models, **before.internal} if before else {}
     relations = {m: r for m, r in kept.items() if m in plan.models} | {m: v.relation for m, v in versions.items()}
     public = {m: r for m, r in relations.items() if plan.models[m].published}
     internal = {m: r for m, r in relations.items() if not plan.models[m].published}
-    publication = publishing.publish(con(), project.published_schema, run_id, public, gate.summary, internal)
-    dropped = publishing.janitor(con(), project.keep_publications, protect={v.relation for v in versions.values()})
+    publication = publishing.publish(wh, project.published_schema, run_id, public, gate.summary, internal)
+    dropped = publishing.janitor(wh, project.keep_publications, protect={v.relation for v in versions.values()})
     if dropped:
         log.info("janitor dropped %d old version(s)", len(dropped))
     return publication
@@ -150,26 +128,26 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
         summary.loads = [extract.with_options(tags=["extract", f"source:{name}", f"target:{target_.name}"])(
             project, name, target_.name) for name in project.sources]
         update_progress_artifact(progress, 25.0)
-        con = _Connection(warehouse.connect(target_))
+        wh = warehouse.connect(target_)
         try:
-            plan, contracts = plan_models(project, target_, con)
+            plan, contracts = plan_models(project, target_, wh)
             chosen = [name for name in plan.order if name in select_models(plan.models, select or [])]
             _warn_unchecked(plan, contracts, chosen)
-            versions = plan_versions(con(), plan.models, chosen)
-            summary.builds = [build(con, plan, versions, name) for name in chosen]
+            versions = plan_versions(wh, plan.models, chosen)
+            summary.builds = [build(wh, plan, versions, name) for name in chosen]
             update_progress_artifact(progress, 60.0)
             now = clock.now()
             outcomes = [o for model, contract in sorted(contracts.items()) if model in versions
-                        for o in verify_model(con, contract, versions[model].relation, now)]
+                        for o in verify_model(wh, contract, versions[model].relation, now)]
             summary.gate = decide(outcomes)
             update_progress_artifact(progress, 85.0)
             if not summary.gate.passed:
                 _report(summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate)
-            summary.publication = publish(con, project, plan, run_id, versions, summary.gate)
+            summary.publication = publish(wh, project, plan, run_id, versions, summary.gate)
         finally:
-            con.close()
+            wh.close()
     if summary.publication:
         built = [b.model for b in summary.builds if b.status == "built"]
         events.publication_completed(project, target_, run_id, summary.publication, built)

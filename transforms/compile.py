@@ -15,11 +15,12 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, UnsupportedError
 from sqlglot.generator import Generator
 
+from elt.config import TARGET_DIALECTS
 from elt.errors import CompileError
 from transforms.models import Model
 from transforms.portability import FUNCTIONS, UNPORTABLE, Rule, rewrite
 
-DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
+DIALECTS = tuple(dict.fromkeys(TARGET_DIALECTS.values()))  # every dialect a target can have
 
 
 @cache
