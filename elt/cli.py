@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -97,8 +98,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             raise EltError(f"unknown source {name!r}", hint=f"declared: {', '.join(project.sources)}")
     with warehouse.exclusive(target):
         for name in names:
-            result = runner.load(project, project.sources[name], target)
-            print(f"loaded {result.dataset}: {result.rows or 'nothing new'}; cursors {result.cursors}")
+            result = runner.load(project, project.sources[name], target, run_id=f"cli-{uuid.uuid4()}")
+            dead = f"; {result.dead_letters} dead letters" if result.dead_letters else ""
+            print(f"loaded {result.dataset}: {result.rows or 'nothing new'}{dead}; cursors {result.cursors}")
     return 0
 
 

@@ -5,11 +5,11 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from elt import source_config
 from elt.errors import ConfigError, Location
 
 PROJECT_FILE = "elt.toml"
@@ -22,7 +22,6 @@ TARGET_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "sno
                    "databricks": "databricks", "motherduck": "duckdb"}
 TARGET_TYPES = tuple(TARGET_DIALECTS)
 RUNNABLE_TARGETS = ("duckdb", "postgres")
-SOURCE_KINDS = ("demo_shop",)
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,7 @@ def load_project(root: Path | None = None) -> Project:
         published_schema=proj.identifier("published_schema", "analytics"),
         keep_publications=keep,
         targets=targets,
-        sources=_load_sources(doc.table("sources")),
+        sources=_load_sources(root, doc.table("sources")),
     )
 
 
@@ -239,26 +238,11 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
     return targets
 
 
-def _load_sources(section: _Reader) -> dict[str, Source]:
+def _load_sources(root: Path, section: _Reader) -> dict[str, Source]:
     sources = {}
     for name in section.data:
         check_identifier(name, section.path, f"sources.{name}")
         entry = section.table(name)
-        kind = entry.get("kind", str, choices=SOURCE_KINDS)
-        entry.only(("kind", "start", "orders_per_hour", "customers_per_day"))
-        start = entry.get("start", str, "2026-01-01T00:00:00Z")
-        try:
-            start_at = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError:
-            raise entry.error("start", f"{start!r} is not an ISO timestamp",
-                              hint='e.g. "2026-01-01T00:00:00Z"') from None
-        options = {
-            "start": start_at if start_at.tzinfo else start_at.replace(tzinfo=timezone.utc),
-            "orders_per_hour": entry.get("orders_per_hour", int, 6),
-            "customers_per_day": entry.get("customers_per_day", int, 24),
-        }
-        for key in ("orders_per_hour", "customers_per_day"):
-            if not 1 <= options[key] <= 100_000:
-                raise entry.error(key, "must be between 1 and 100000")
-        sources[name] = Source(name=name, kind=kind, options=options)
+        kind = source_config.kind_of(entry)
+        sources[name] = Source(name=name, kind=kind, options=source_config.load_options(kind, entry, root))
     return sources

@@ -77,6 +77,14 @@ class SourceError(EltError):
     """Extraction or loading of a source failed; its cursor did not move."""
 
 
+class SchemaFrozenError(SourceError):
+    """Data does not fit a resource whose schema is frozen: it fails the same way on every retry."""
+
+
+class DeadLettersExceeded(SourceError):
+    """More rows were rejected than the source's `max_dead_letters` allows; they are loaded already."""
+
+
 class PublishError(EltError):
     """Publishing, history or rollback cannot proceed."""
 

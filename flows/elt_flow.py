@@ -27,7 +27,7 @@ from checks.verify import CheckOutcome, verify
 from elt import clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
-from elt.errors import ConfigError, GateError
+from elt.errors import ConfigError, DeadLettersExceeded, GateError, SchemaFrozenError
 from flows import events
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import runner
@@ -55,7 +55,7 @@ def _retry_unless_user_error(task, task_run, state) -> bool:
     """Retry transient failures; a config error fails identically every time."""
     try:
         state.result()
-    except ConfigError:
+    except (ConfigError, SchemaFrozenError, DeadLettersExceeded):
         return False
     except Exception:
         return True
@@ -66,8 +66,10 @@ def _retry_unless_user_error(task, task_run, state) -> bool:
       retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
       retry_condition_fn=_retry_unless_user_error)
 def extract(project: Project, source_name: str, target_name: str) -> runner.LoadResult:
-    result = runner.load(project, project.sources[source_name], project.target(target_name))
-    log.info("source %s: %d rows loaded %s; cursors %s", source_name, result.total_rows, result.rows, result.cursors)
+    result = runner.load(project, project.sources[source_name], project.target(target_name),
+                         run_id=str(flow_run.id))
+    log.info("source %s: %d rows loaded %s; %d dead letters; cursors %s", source_name, result.total_rows,
+             result.rows, result.dead_letters, result.cursors)
     return result
 
 
@@ -168,6 +170,9 @@ def _report(summary: RunSummary) -> None:
     for load in summary.loads:
         rows += [{"step": "load", "name": f"{load.dataset}.{t}", "result": f"{n} rows",
                   "detail": f"cursor {load.cursors.get(t, '-')}"} for t, n in sorted(load.rows.items())]
+        if load.dead_letters:
+            rows.append({"step": "load", "name": f"{load.dataset}._dead_letters", "result":
+                         f"{load.dead_letters} rows rejected", "detail": "reason and raw row in the table"})
     rows += [{"step": "build", "name": b.model, "result": b.status,
               "detail": f"{b.relation}" + (f", {b.rows} rows, {b.seconds:.2f}s" if b.rows is not None else "")}
              for b in summary.builds]

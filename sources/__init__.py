@@ -5,3 +5,5 @@ import os
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # Arrow tables get dlt's load id column too: build versions of raw tables are keyed on max(_dlt_load_id).
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+# Resources run one after another: the dead-letter resource, declared last, then sees every rejected row.
+os.environ["EXTRACT__NEXT_ITEM_MODE"] = "fifo"

@@ -6,22 +6,35 @@ package, so a failed load never advances it.
 """
 from __future__ import annotations
 
+import fcntl
+import importlib
 import logging
+import os
+import socket
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 import dlt
 import duckdb
+from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from elt import warehouse
 from elt.config import Project, Source, Target
-from elt.errors import EltError, SourceError
+from elt.errors import DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
+from sources.dead_letters import DEAD_LETTERS, DeadLetters
+from sources.files import files_source
+from sources.rest import rest_source
 from sources.shop import SCHEMAS, shop_source
+from sources.sql import sql_source
 
 log = logging.getLogger("elt.sources")
 DLT_COLUMNS = {"_dlt_load_id": "VARCHAR"}
+SQL_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "boolean": "BOOLEAN",
+             "timestamp": "TIMESTAMPTZ", "date": "DATE", "json": "JSON"}
 LOADER_FORMAT_POSTGRES = "csv"  # dlt COPYs csv into Postgres; parquet is not supported there
 
 
@@ -34,29 +47,49 @@ class LoadResult:
     rows: dict[str, int]
     cursors: dict[str, str] = field(default_factory=dict)
     resumed_packages: int = 0
+    dead_letters: int = 0
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
 
-def build_source(source: Source) -> Any:
-    """The dlt source object for a declared source."""
+def build_source(project: Project, source: Source, run_id: str | None = None) -> Any:
+    """The dlt source object for a declared source; REST and file sources carry a dead-letter resource."""
     if source.kind == "demo_shop":
         return shop_source(source.options["start"], source.options["orders_per_hour"],
                            source.options["customers_per_day"])
-    raise SourceError(f"source kind {source.kind!r} has no builder")
+    if source.kind == "rest_api":
+        return rest_source(source, DeadLetters(source.name, run_id))
+    if source.kind == "sql_database":
+        return sql_source(source)
+    if source.kind == "filesystem":
+        return files_source(source, DeadLetters(source.name, run_id))
+    return custom_source(project, source)
+
+
+def custom_source(project: Project, source: Source) -> Any:
+    """`kind = "python"`: a function of the user's, importable from the project, returning a dlt source."""
+    module_name, function = source.options["callable"].split(":")
+    if str(project.root) not in sys.path:
+        sys.path.insert(0, str(project.root))
+    try:
+        factory = getattr(importlib.import_module(module_name), function)
+    except (ImportError, AttributeError) as err:
+        raise SourceError(f"source {source.name}: cannot import {source.options['callable']}: {err}",
+                          hint="the module must be importable from the project folder") from err
+    return factory()
 
 
 def declared_tables(source: Source) -> dict[str, dict[str, str]]:
     """Columns each table of the source will have once loaded (lint needs them before the first load)."""
-    if source.kind != "demo_shop":
-        return {}
-    sql_types = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
-    return {
-        table: {f.name: sql_types[str(f.type)] for f in schema} | DLT_COLUMNS
-        for table, schema in SCHEMAS.items()
-    }
+    if source.kind == "demo_shop":
+        sql_types = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE",
+                     "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
+        return {table: {f.name: sql_types[str(f.type)] for f in schema} | DLT_COLUMNS
+                for table, schema in SCHEMAS.items()}
+    return {name: {column: SQL_TYPES[kind] for column, kind in spec.columns.items()} | DLT_COLUMNS
+            for name, spec in source.options["resources"].items() if spec.columns}
 
 
 def destination_for(target: Target) -> tuple[Any, str]:
@@ -80,30 +113,89 @@ def pipeline_for(project: Project, source: Source, target: Target) -> dlt.Pipeli
     )
 
 
-def load(project: Project, source: Source, target: Target) -> LoadResult:
-    """Extract what is new since the stored cursor and merge it into `raw_<source>`."""
+def load(project: Project, source: Source, target: Target, run_id: str | None = None) -> LoadResult:
+    """Extract what is new since the stored cursor and load it into `raw_<source>`.
+
+    Pending packages of an interrupted run are loaded first. Rejected rows are loaded into the dead-letter
+    table with the good ones; too many of them fail the load afterwards (the rows stay for inspection).
+    """
     file_format = destination_for(target)[1]
     pipeline = pipeline_for(project, source, target)
     resumed = 0
-    try:
-        if pipeline.has_pending_data:
-            resumed = len(pipeline.list_normalized_load_packages()) + len(pipeline.list_extracted_load_packages())
-            log.warning("source %s: completing %d pending load package(s) of an interrupted run", source.name, resumed)
-            pipeline.normalize(loader_file_format=file_format)
-            pipeline.load()
-        pipeline.run(build_source(source), loader_file_format=file_format)
-    except PipelineStepFailed as err:
-        raise SourceError(
-            f"source {source.name}: {err.step} failed: {err.exception}",
-            hint="the cursor did not move; fix the cause and run again (pending data is loaded first)",
-        ) from err
-    rows = {
-        table: count
-        for table, count in pipeline.last_trace.last_normalize_info.row_counts.items()
-        if not table.startswith("_dlt")
-    } if pipeline.last_trace.last_normalize_info else {}
-    return LoadResult(source=source.name, dataset=source.dataset, rows=rows,
-                      cursors=_cursors(pipeline), resumed_packages=resumed)
+    with pipeline_lock(pipeline):
+        try:
+            if pipeline.has_pending_data:
+                resumed = len(pipeline.list_normalized_load_packages()) + len(pipeline.list_extracted_load_packages())
+                log.warning("source %s: completing %d pending load package(s) of an interrupted run",
+                            source.name, resumed)
+                pipeline.normalize(loader_file_format=file_format)
+                pipeline.load()
+            pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
+        except PipelineStepFailed as err:
+            raise _step_error(source, err) from err
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
+    rows = {table: count for table, count in counts.items()
+            if not table.startswith("_dlt") and table != DEAD_LETTERS}
+    result = LoadResult(source=source.name, dataset=source.dataset, rows=rows, cursors=_cursors(pipeline),
+                        resumed_packages=resumed, dead_letters=counts.get(DEAD_LETTERS, 0))
+    if result.dead_letters:
+        log.warning("source %s: %d row(s) rejected into %s.%s", source.name, result.dead_letters,
+                    source.dataset, DEAD_LETTERS)
+    limit = source.options.get("max_dead_letters")
+    if limit is not None and result.dead_letters > limit:
+        raise DeadLettersExceeded(
+            f"source {source.name}: {result.dead_letters} rows went to dead letters (max_dead_letters = {limit})",
+            hint=f"inspect {source.dataset}.{DEAD_LETTERS} (reason, raw_row); good rows and the cursor are loaded")
+    return result
+
+
+def _step_error(source: Source, err: PipelineStepFailed) -> SourceError:
+    """A clear message for a failed step; a frozen schema names the table, column and type that drifted."""
+    cause: BaseException | None = err.exception
+    while cause is not None and not isinstance(cause, DataValidationError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, DataValidationError):
+        column = cause.column_name or "?"
+        found = ""
+        if isinstance(cause.data_item, dict) and column in cause.data_item:
+            found = f" ({type(cause.data_item[column]).__name__} value {cause.data_item[column]!r})"
+        elif isinstance(cause.data_item, dict) and "data_type" in cause.data_item:
+            found = f" (type {cause.data_item['data_type']})"
+        return SchemaFrozenError(
+            f"source {source.name}: schema of table {cause.table_name} is frozen, but the data has "
+            f"{cause.contract_entity[:-1] if cause.contract_entity.endswith('s') else cause.contract_entity} "
+            f"{column}{found}",
+            hint=f"declare it in [sources.{source.name}.resources.{cause.table_name}] columns, or set "
+                 'schema = "evolve"; nothing was loaded and the cursor did not move')
+    return SourceError(f"source {source.name}: {err.step} failed: {err.exception}",
+                       hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
+
+
+@contextmanager
+def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
+    """One run per pipeline at a time: dlt's working folder and state are not safe to share (dlt#1102).
+
+    A kernel file lock, so a run killed with SIGKILL releases it.
+    """
+    path = f"{pipeline.pipelines_dir}/{pipeline.pipeline_name}.lock"
+    os.makedirs(pipeline.pipelines_dir, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            log.warning("pipeline %s is in use by %s; waiting for it to finish", pipeline.pipeline_name,
+                        handle.read().strip() or "another process")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _cursors(pipeline: dlt.Pipeline) -> dict[str, str]:
@@ -137,7 +229,7 @@ def status(project: Project, source: Source, target: Target) -> SourceStatus:
     if warehouse.has_data(target):
         wh = warehouse.connect(target, read_only=True)
         try:
-            for table in declared_tables(source):
+            for table in (*_table_names(source), DEAD_LETTERS):
                 if warehouse.exists(wh, source.dataset, table):
                     rows[table] = wh.execute(f"select count(*) from {source.dataset}.{table}").fetchone()[0]
             if warehouse.exists(wh, source.dataset, "_dlt_loads"):
@@ -146,6 +238,10 @@ def status(project: Project, source: Source, target: Target) -> SourceStatus:
         finally:
             wh.close()
     return SourceStatus(source.name, source.kind, source.dataset, _cursors(pipeline), last_load, rows)
+
+
+def _table_names(source: Source) -> tuple[str, ...]:
+    return tuple(SCHEMAS) if source.kind == "demo_shop" else tuple(source.options["resources"])
 
 
 def raw_relations(project: Project, catalog: dict[str, dict[str, str]]) -> dict[str, list[str]]:
