@@ -16,7 +16,7 @@ from elt.config import Source
 from elt.source_config import Resource
 from sources.dead_letters import DeadLetters
 from sources.hints import hints
-from sources.validate import check_rows, check_table
+from sources.validate import Checker
 
 CSV_BLOCK_BYTES = 16 << 20
 
@@ -36,46 +36,41 @@ def files_source(source: Source, letters: DeadLetters) -> Any:
 
 def _reader(spec: Resource, chunk_rows: int, letters: DeadLetters) -> Any:
     read = {"csv": _csv, "parquet": _parquet, "jsonl": _jsonl}[spec.options["format"]]
+    checker = Checker(letters.source, spec)
 
     def rows(files: list) -> Iterator[Any]:
         for file in files:
             with file.open() as handle:
-                for batch in read(handle, spec, chunk_rows):
-                    if isinstance(batch, pa.Table):
-                        good, bad = check_table(batch, spec.columns, spec.required) if spec.columns else (batch, [])
-                        if good.num_rows:
-                            yield good
-                    else:
-                        good, bad = batch
-                        if good:
-                            yield good
+                for good, bad in read(handle, checker, chunk_rows):
+                    if len(good):
+                        yield good
                     letters.add(spec.name, [(row | {"_file": file["file_name"]}, reason) for row, reason in bad])
     return rows
 
 
-def _csv(handle: Any, spec: Resource, chunk_rows: int) -> Iterator[pa.Table]:
+def _csv(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[pa.Table, list]]:
     # Declared columns are read as text and then checked, so one bad value rejects its row, not the file.
-    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in spec.columns},
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in checker.spec.columns},
                                    strings_can_be_null=True)
     reader = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                             convert_options=convert)
     for batch in reader:
-        yield pa.Table.from_batches([batch])
+        yield checker.table(pa.Table.from_batches([batch]))
 
 
-def _parquet(handle: Any, spec: Resource, chunk_rows: int) -> Iterator[pa.Table]:
+def _parquet(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[pa.Table, list]]:
     for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
-        yield pa.Table.from_batches([batch])
+        yield checker.table(pa.Table.from_batches([batch]))
 
 
-def _jsonl(handle: Any, spec: Resource, chunk_rows: int) -> Iterator[tuple[list, list]]:
+def _jsonl(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[list, list]]:
     good: list = []
     bad: list = []
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
-            rows, rejected = check_rows([json.loads(line)], spec.columns, spec.required)
+            rows, rejected = checker.rows([json.loads(line)])
         except json.JSONDecodeError as err:
             rows, rejected = [], [({"line": number, "text": line.decode("utf-8", "replace")[:1000]},
                                    f"line {number}: not JSON ({err.msg})")]

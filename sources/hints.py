@@ -9,13 +9,15 @@ from sources.validate import DLT_TYPES
 FROZEN = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
 
 
-def hints(spec: Resource) -> dict[str, Any]:
+def hints(spec: Resource, enforce_freeze: bool = False) -> dict[str, Any]:
+    """`enforce_freeze`: let dlt refuse drift (sql_database); REST and file resources refuse it themselves
+    while extracting, before anything is committed (dlt checks JSON rows only when normalising)."""
     disposition: Any = spec.write_disposition
     if disposition == "scd2":
         disposition = {"disposition": "merge", "strategy": "scd2"}
     result: dict[str, Any] = {
         "write_disposition": disposition,
-        "schema_contract": FROZEN if spec.schema == "freeze" else "evolve",
+        "schema_contract": FROZEN if spec.schema == "freeze" and enforce_freeze else "evolve",
         "columns": {name: {"data_type": DLT_TYPES[kind], "nullable": name not in spec.required}
                     for name, kind in spec.columns.items()},
     }

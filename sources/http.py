@@ -26,24 +26,28 @@ class RetryingSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         where = urlsplit(request.url).path  # never the query: it may carry an API key
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
+                # dlt's client raises for bad statuses in a response hook, inside send()
                 response = super().send(request, **kwargs)
-            except (requests.Timeout, requests.ConnectionError) as err:
-                if attempt == self.max_attempts:
-                    raise requests.ConnectionError(
-                        f"{request.method} {where}: {type(err).__name__} after {attempt} attempts") from None
-                problem, wait = type(err).__name__, self._backoff(attempt)
-            else:
-                if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
+                if response.status_code not in RETRY_STATUSES:
                     return response
-                problem = f"HTTP {response.status_code}"
-                wait = self._retry_after(response) or self._backoff(attempt)
-                response.close()
+                failure: Exception = requests.HTTPError(f"{response.status_code} for {where}", response=response)
+            except (requests.Timeout, requests.ConnectionError, requests.HTTPError) as err:
+                failure = err
+            response = getattr(failure, "response", None)
+            retryable = response is None or response.status_code in RETRY_STATUSES
+            if not retryable or attempt == self.max_attempts:
+                if response is not None and not isinstance(failure, requests.HTTPError):
+                    return response
+                raise failure
+            problem = f"HTTP {response.status_code}" if response is not None else type(failure).__name__
+            wait = (self._retry_after(response) if response is not None else None) or self._backoff(attempt)
             log.warning("%s %s: %s, attempt %d of %d, retrying in %.1f s", request.method, where, problem,
                         attempt, self.max_attempts, wait)
             time.sleep(wait)
-        raise AssertionError("unreachable")
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: many clients failing together do not come back together."""

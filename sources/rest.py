@@ -21,7 +21,7 @@ from elt.source_config import Resource
 from sources.dead_letters import DeadLetters
 from sources.hints import hints
 from sources.http import RetryingSession
-from sources.validate import check_rows
+from sources.validate import Checker
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -87,13 +87,15 @@ def _pages(client: RESTClient, spec: Resource, path: str, params: dict) -> Itera
 
 
 def _rows(client: RESTClient, spec: Resource, letters: DeadLetters) -> Any:
+    checker = Checker(letters.source, spec)
+
     def rows() -> Iterator[Any]:
         cursor = _Cursor(spec, dlt.current.resource_state())
         params = dict(spec.options.get("params", {}))
         if cursor.param and cursor.start is not None:
             params[cursor.param] = cursor.request_value()
         for page in _pages(client, spec, spec.options["path"], params):
-            good, bad = check_rows(list(page), spec.columns, spec.required)
+            good, bad = checker.rows(list(page))
             good = cursor.admit(good)
             if good:
                 yield good
@@ -105,6 +107,7 @@ def _rows(client: RESTClient, spec: Resource, letters: DeadLetters) -> Any:
 def _child_rows(client: RESTClient, spec: Resource, letters: DeadLetters) -> Any:
     parent = spec.options["parent"]
     key = f"_{parent['resource']}_{parent['field']}"
+    checker = Checker(letters.source, spec, extra_columns=(key,))
 
     def children(parent_rows: list[dict]) -> Iterator[Any]:
         for parent_row in parent_rows:
@@ -116,8 +119,7 @@ def _child_rows(client: RESTClient, spec: Resource, letters: DeadLetters) -> Any
             else:
                 params[parent["param"]] = value
             for page in _pages(client, spec, path, params):
-                good, bad = check_rows([row | {key: value} if isinstance(row, dict) else row for row in page],
-                                       spec.columns, spec.required)
+                good, bad = checker.rows([row | {key: value} if isinstance(row, dict) else row for row in page])
                 if good:
                     yield good
                 letters.add(spec.name, bad)

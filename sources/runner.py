@@ -149,24 +149,18 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
     return result
 
 
-def _step_error(source: Source, err: PipelineStepFailed) -> SourceError:
-    """A clear message for a failed step; a frozen schema names the table, column and type that drifted."""
+def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
+    """Our own errors raised inside dlt's steps come out as they are; others get the step and the cause."""
     cause: BaseException | None = err.exception
-    while cause is not None and not isinstance(cause, DataValidationError):
+    while cause is not None:
+        if isinstance(cause, EltError):
+            return cause
+        if isinstance(cause, DataValidationError):  # dlt's contract of a frozen sql_database table
+            return SchemaFrozenError(
+                f"source {source.name}: the schema of {cause.table_name} is frozen, but the data changes its "
+                f"{cause.schema_entity}" + (f" at column {cause.column_name}" if cause.column_name else ""),
+                hint=f"set schema = \"evolve\" on [sources.{source.name}.resources.{cause.table_name}]")
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, DataValidationError):
-        column = cause.column_name or "?"
-        found = ""
-        if isinstance(cause.data_item, dict) and column in cause.data_item:
-            found = f" ({type(cause.data_item[column]).__name__} value {cause.data_item[column]!r})"
-        elif isinstance(cause.data_item, dict) and "data_type" in cause.data_item:
-            found = f" (type {cause.data_item['data_type']})"
-        return SchemaFrozenError(
-            f"source {source.name}: schema of table {cause.table_name} is frozen, but the data has "
-            f"{cause.contract_entity[:-1] if cause.contract_entity.endswith('s') else cause.contract_entity} "
-            f"{column}{found}",
-            hint=f"declare it in [sources.{source.name}.resources.{cause.table_name}] columns, or set "
-                 'schema = "evolve"; nothing was loaded and the cursor did not move')
     return SourceError(f"source {source.name}: {err.step} failed: {err.exception}",
                        hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
 
@@ -203,6 +197,8 @@ def _cursors(pipeline: dlt.Pipeline) -> dict[str, str]:
     cursors = {}
     for source_state in pipeline.state.get("sources", {}).values():
         for resource, state in source_state.get("resources", {}).items():
+            if "last_value" in state:  # REST resources keep their own cursor (sources/rest.py)
+                cursors[resource] = str(state["last_value"])
             for cursor in state.get("incremental", {}).values():
                 value = cursor.get("last_value")
                 cursors[resource] = value.isoformat() if isinstance(value, datetime) else str(value)

@@ -44,7 +44,8 @@ def sql_source(source: Source) -> Any:
         incremental = (dlt.sources.incremental(spec.incremental.cursor, initial_value=spec.incremental.initial)
                        if spec.incremental else None)
         if "query" in spec.options:
-            resource = dlt.resource(_query_rows(cx_url, spec, opts["chunk_size"]), name=spec.name, **hints(spec))
+            resource = dlt.resource(_query_rows(cx_url, spec, opts["chunk_size"]), name=spec.name,
+                                    **hints(spec, enforce_freeze=True))
         else:
             resource = sql_table(
                 credentials=alchemy_url, table=spec.options.get("table", spec.name), schema=opts["schema"],
@@ -53,7 +54,7 @@ def sql_source(source: Source) -> Any:
                 backend_kwargs={"conn": cx_url, "return_type": "arrow_stream", "protocol": "binary"}
                 if opts["backend"] == "connectorx" else None,
             ).with_name(spec.name)
-            resource.apply_hints(**hints(spec), table_name=spec.name)
+            resource.apply_hints(**hints(spec, enforce_freeze=True), table_name=spec.name)
         resources.append(resource)
     return dlt.source(lambda: resources, name=source.name)()
 

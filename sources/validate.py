@@ -12,6 +12,9 @@ from typing import Any, Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from elt.errors import SchemaFrozenError
+from elt.source_config import Resource
+
 Rejected = tuple[Any, str]  # (the row as it arrived, why it was rejected)
 
 
@@ -148,3 +151,37 @@ def _cast_each(values: list, kind: str, column: str, reasons: list[str | None]) 
             coerced.append(None)
             reasons[index] = reasons[index] or f"{column}: {err}"
     return pa.array(coerced, type=ARROW_TYPES[kind])
+
+
+class Checker:
+    """The checks of one declared resource; with `schema = "freeze"`, an undeclared column fails the
+    extraction (before anything is committed) instead of reaching the raw table."""
+
+    def __init__(self, source: str, spec: Resource, extra_columns: tuple[str, ...] = ()) -> None:
+        self.source, self.spec = source, spec
+        self.allowed = set(spec.columns) | set(extra_columns)
+
+    def rows(self, rows: list) -> tuple[list[dict], list[Rejected]]:
+        if self.spec.schema == "freeze":
+            for row in rows:
+                if isinstance(row, dict):
+                    self._refuse_new(row, row.keys())
+        return check_rows(rows, self.spec.columns, self.spec.required)
+
+    def table(self, table: pa.Table) -> tuple[pa.Table, list[Rejected]]:
+        if self.spec.schema == "freeze":
+            self._refuse_new(None, table.column_names, table)
+        if not self.spec.columns:
+            return table, []
+        return check_table(table, self.spec.columns, self.spec.required)
+
+    def _refuse_new(self, row: dict | None, columns: Any, table: pa.Table | None = None) -> None:
+        new = [column for column in columns if column not in self.allowed]
+        if new:
+            found = (f"{type(row[new[0]]).__name__} value {row[new[0]]!r}" if row is not None
+                     else f"type {table.schema.field(new[0]).type}")
+            raise SchemaFrozenError(
+                f"source {self.source}: the schema of {self.spec.name} is frozen, but the data has a new "
+                f"column {new[0]} ({found})",
+                hint=f"declare it in [sources.{self.source}.resources.{self.spec.name}] columns, or set "
+                     'schema = "evolve"; nothing was loaded and the cursor did not move')

@@ -40,3 +40,21 @@ def answers(project_dir: Path, schema: str = "analytics") -> dict[str, str]:
         rows = sorted(query(project_dir, f"select * from {schema}.{name}"), key=repr)
         digests[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests
+
+
+def source_project(root: Path, sources_toml: str) -> Path:
+    """A minimal project: a DuckDB target, the given [sources.*] tables, no models."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "elt.toml").write_text('[project]\nname = "src"\n\n[targets.dev]\ntype = "duckdb"\n'
+                                   f'path = "warehouse.duckdb"\n\n{sources_toml}\n')
+    (root / "transforms" / "models").mkdir(parents=True, exist_ok=True)
+    (root / "checks" / "contracts").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def extract(project_dir: Path, source: str):
+    """Load one source into the project's default target, as `elt extract SOURCE` does."""
+    from sources import runner
+
+    project = load_project(project_dir)
+    return runner.load(project, project.sources[source], project.target(), run_id="test-run")
