@@ -32,9 +32,18 @@ from sources.shop import SCHEMAS, shop_source
 from sources.sql import sql_source
 
 log = logging.getLogger("elt.sources")
+
+
+def _not_hint_merge_notice(record: logging.LogRecord) -> bool:
+    # dlt warns on every Arrow batch whose nullability differs from our primary-key hints; our hints win, as meant
+    return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_not_hint_merge_notice)
 DLT_COLUMNS = {"_dlt_load_id": "VARCHAR"}
 SQL_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "boolean": "BOOLEAN",
              "timestamp": "TIMESTAMPTZ", "date": "DATE", "json": "JSON"}
+ADD_ROW_ID = "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID"
 LOADER_FORMAT_POSTGRES = "csv"  # dlt COPYs csv into Postgres; parquet is not supported there
 
 
@@ -130,7 +139,8 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
                             source.name, resumed)
                 pipeline.normalize(loader_file_format=file_format)
                 pipeline.load()
-            pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
+            with _row_ids_if_scd2(source):
+                pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
         except PipelineStepFailed as err:
             raise _step_error(source, err) from err
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
@@ -163,6 +173,24 @@ def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
         cause = cause.__cause__ or cause.__context__
     return SourceError(f"source {source.name}: {err.step} failed: {err.exception}",
                        hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
+
+
+@contextmanager
+def _row_ids_if_scd2(source: Source) -> Iterator[None]:
+    """SCD2 tables need dlt's row hash (`_dlt_id`), which Arrow items get only when asked; others skip the cost."""
+    resources = source.options.get("resources", {}).values()
+    if not any(spec.write_disposition == "scd2" for spec in resources):
+        yield
+        return
+    before = os.environ.get(ADD_ROW_ID)
+    os.environ[ADD_ROW_ID] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ADD_ROW_ID]
+        else:
+            os.environ[ADD_ROW_ID] = before
 
 
 @contextmanager

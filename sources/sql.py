@@ -50,7 +50,7 @@ def sql_source(source: Source) -> Any:
             resource = sql_table(
                 credentials=alchemy_url, table=spec.options.get("table", spec.name), schema=opts["schema"],
                 incremental=incremental, chunk_size=opts["chunk_size"], backend=opts["backend"],
-                reflection_level="full_with_precision",
+                reflection_level="minimal",
                 backend_kwargs={"conn": cx_url, "return_type": "arrow_stream", "protocol": "binary"}
                 if opts["backend"] == "connectorx" else None,
             ).with_name(spec.name)
