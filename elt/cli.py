@@ -68,7 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                            project_dir=str(project.root))
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
-        print(f"loaded   {load.dataset}: {rows}")
+        dead = f"; {load.dead_letters} rejected into {load.dataset}._dead_letters" if load.dead_letters else ""
+        print(f"loaded   {load.dataset}: {rows}{dead}")
         if load.resumed_packages:
             print(f"         (first completed {load.resumed_packages} load package(s) an interrupted run left)")
     built = [b.model for b in summary.builds if b.status == "built"]
