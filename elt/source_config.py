@@ -196,6 +196,9 @@ def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
     elif kind == "filesystem":
         glob = entry.get("glob", str)
         fmt = entry.get("format", str, glob.rsplit(".", 1)[-1].lower(), choices=FILE_FORMATS)
+        if fmt not in FILE_FORMATS:
+            raise entry.error("format", f"cannot tell the format of {glob!r}",
+                              hint=f"add format = one of {', '.join(FILE_FORMATS)}")
         options = {"glob": glob, "format": fmt}
         if incremental is not None:
             raise entry.error("incremental", "files are incremental by modification time already",

@@ -19,17 +19,17 @@ from sources.hints import hints
 from sources.validate import Checker
 
 CSV_BLOCK_BYTES = 16 << 20
+FILE_LISTING = "_files"  # suffix of the resource listing a file resource's files (it holds the mtime cursor)
 
 
 def files_source(source: Source, letters: DeadLetters) -> Any:
     opts = source.options
     resources = []
     for spec in opts["resources"].values():
-        listing = filesystem(bucket_url=opts["bucket_url"], file_glob=spec.options["glob"]).with_name(
-            f"{spec.name}_files")
+        listing = filesystem(bucket_url=opts["bucket_url"], file_glob=spec.options["glob"])
+        listing = listing.with_name(spec.name + FILE_LISTING)
         listing.apply_hints(incremental=dlt.sources.incremental("modification_date"))
-        reader = dlt.transformer(_reader(spec, opts["chunk_rows"], letters), name=spec.name,
-                                 **hints(spec))
+        reader = dlt.transformer(_reader(spec, opts["chunk_rows"], letters), name=spec.name, **hints(spec))
         resources.append(listing | reader)
     return dlt.source(lambda: [*resources, letters.resource()], name=source.name)()
 

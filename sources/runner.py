@@ -26,7 +26,7 @@ from elt import warehouse
 from elt.config import Project, Source, Target
 from elt.errors import DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
 from sources.dead_letters import DEAD_LETTERS, DeadLetters
-from sources.files import files_source
+from sources.files import FILE_LISTING, files_source
 from sources.rest import rest_source
 from sources.shop import SCHEMAS, shop_source
 from sources.sql import sql_source
@@ -146,8 +146,9 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
     rows = {table: count for table, count in counts.items()
             if not table.startswith("_dlt") and table != DEAD_LETTERS}
-    result = LoadResult(source=source.name, dataset=source.dataset, rows=rows, cursors=_cursors(pipeline),
-                        resumed_packages=resumed, dead_letters=counts.get(DEAD_LETTERS, 0))
+    result = LoadResult(source=source.name, dataset=source.dataset, rows=rows,
+                        cursors=_cursors(pipeline, source), resumed_packages=resumed,
+                        dead_letters=counts.get(DEAD_LETTERS, 0))
     if result.dead_letters:
         log.warning("source %s: %d row(s) rejected into %s.%s", source.name, result.dead_letters,
                     source.dataset, DEAD_LETTERS)
@@ -220,8 +221,8 @@ def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _cursors(pipeline: dlt.Pipeline) -> dict[str, str]:
-    """The last incremental value of each resource, from dlt's state."""
+def _cursors(pipeline: dlt.Pipeline, source: Source) -> dict[str, str]:
+    """The last incremental value of each resource, from dlt's state (for files: the newest file's mtime)."""
     cursors = {}
     for source_state in pipeline.state.get("sources", {}).values():
         for resource, state in source_state.get("resources", {}).items():
@@ -230,6 +231,8 @@ def _cursors(pipeline: dlt.Pipeline) -> dict[str, str]:
             for cursor in state.get("incremental", {}).values():
                 value = cursor.get("last_value")
                 cursors[resource] = value.isoformat() if isinstance(value, datetime) else str(value)
+    if source.kind == "filesystem":
+        cursors = {name.removesuffix(FILE_LISTING): value for name, value in cursors.items()}
     return cursors
 
 
@@ -261,7 +264,7 @@ def status(project: Project, source: Source, target: Target) -> SourceStatus:
                                        "where status = 0").fetchone()[0]
         finally:
             wh.close()
-    return SourceStatus(source.name, source.kind, source.dataset, _cursors(pipeline), last_load, rows)
+    return SourceStatus(source.name, source.kind, source.dataset, _cursors(pipeline, source), last_load, rows)
 
 
 def _table_names(source: Source) -> tuple[str, ...]:

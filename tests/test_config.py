@@ -107,3 +107,80 @@ def test_a_malformed_dsn_is_refused_without_echoing_it(tmp_path, monkeypatch, va
     with pytest.raises(ConfigError) as err:
         project.target("pg").dsn()
     assert "is not a postgresql:// URL" in str(err.value) and "hunter2" not in str(err.value)
+
+
+BASE = VALID.replace('[sources.shop]\nkind = "demo_shop"\n', "")
+REST = BASE + '''
+[sources.crm]
+kind = "rest_api"
+base_url = "https://api.example.com/v1"
+[sources.crm.resources.customers]
+primary_key = "id"
+columns = { id = "bigint", updated_at = "timestamp" }
+'''
+SQL = BASE + '''
+[sources.app]
+kind = "sql_database"
+dsn_env = "APP_DSN"
+[sources.app.resources.orders]
+primary_key = "id"
+'''
+FILES = BASE + '''
+[sources.drops]
+kind = "filesystem"
+bucket_url = "inbox"
+[sources.drops.resources.scores]
+glob = "*.csv"
+'''
+
+
+def crm_with(line: str) -> str:
+    """REST with a line added to the source's own table."""
+    return REST.replace("[sources.crm.resources", f"{line}\n[sources.crm.resources")
+
+
+def test_source_kinds_and_their_defaults(tmp_path):
+    for text in (REST, SQL, FILES):
+        load_project(write(tmp_path, text))
+    crm = load_project(write(tmp_path, REST)).sources["crm"]
+    customers = crm.options["resources"]["customers"]
+    assert customers.write_disposition == "merge" and customers.required == ("id",)
+    assert crm.options["max_attempts"] == 5 and crm.options["base_url"] == "https://api.example.com/v1/"
+    drops = load_project(write(tmp_path, FILES)).sources["drops"]
+    assert drops.options["bucket_url"] == f"file://{tmp_path}/inbox"
+    assert drops.options["resources"]["scores"].options == {"glob": "*.csv", "format": "csv"}
+    assert load_project(write(tmp_path, SQL)).sources["app"].options["backend"] == "connectorx"
+
+
+@pytest.mark.parametrize("text, key, fragment", [
+    (REST + 'colour = "red"\n', "sources.crm.resources.customers.colour", "unknown key"),
+    (REST.replace("https://api", "ftp://api"), "sources.crm.base_url", "not an http(s) URL"),
+    (REST + 'paginator = { type = "magic" }\n', "sources.crm.resources.customers.paginator.type", "valid values"),
+    (REST + 'incremental = { cursor = "changed" }\n', "sources.crm.resources.customers.incremental.cursor",
+     "declare the type of 'changed' in columns"),
+    (REST + 'parent = { resource = "nobody", field = "id", param = "p" }\n',
+     "sources.crm.resources.customers.parent.resource", "not a resource of this source"),
+    (REST.replace('"bigint"', '"integer"'), "sources.crm.resources.customers.columns.id", "valid values: bigint"),
+    (REST.replace('primary_key = "id"\n', 'write_disposition = "merge"\n'),
+     "sources.crm.resources.customers.write_disposition", "merge needs a primary_key"),
+    (crm_with('auth = { type = "bearer", token_env = "my token" }'), "sources.crm.auth.token_env",
+     "not an environment variable name"),
+    (crm_with('auth = { type = "bearer", token = "abc" }'), "sources.crm.auth.token", "unknown key"),
+    (crm_with("max_attempts = 0"), "sources.crm.max_attempts", "expected a positive number"),
+    (SQL + 'columns = { id = "bigint" }\n', "sources.app.resources.orders.columns", "typed by the database"),
+    (SQL + 'query = "select 1"\ntable = "orders"\n', "sources.app.resources.orders.query", "either table or query"),
+    (SQL.replace('dsn_env = "APP_DSN"\n', ""), "sources.app.dsn_env", "missing required key"),
+    (SQL.replace('[sources.app.resources.orders]\nprimary_key = "id"\n', ""), "sources.app.resources",
+     "no resource declared"),
+    (FILES.replace('"*.csv"', '"*.xlsx"'), "sources.drops.resources.scores.format", "cannot tell the format"),
+    (FILES + 'incremental = { cursor = "x" }\n', "sources.drops.resources.scores.incremental",
+     "incremental by modification time"),
+    (FILES.replace('bucket_url = "inbox"\n', 'bucket_url = "inbox"\nmax_dead_letters = -1\n'),
+     "sources.drops.max_dead_letters", "must be 0 or more"),
+])
+def test_invalid_source_config_names_the_key(tmp_path, text, key, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_project(write(tmp_path, text))
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'elt.toml'}: {key}:"), message
+    assert fragment in message

@@ -80,7 +80,8 @@ def test_each_file_is_loaded_once(drops: Path) -> None:
     changed.write_text("id,name,score,seen_at\n7,eve,4,2026-01-03T00:00:00Z\n")
     os.utime(changed, (time.time() + 5, time.time() + 5))
     assert extract(drops, "drops").rows == {"scores": 1}
-    assert query(drops, "select count(*), sum(score) from raw_drops.scores") == [(3, 1.5 + 4)]  # ids 1 and 4 (no score) from a.csv, 7 rewritten
+    # ids 1 and 4 (no score) from a.csv, 7 as rewritten
+    assert query(drops, "select count(*), sum(score) from raw_drops.scores") == [(3, 1.5 + 4)]
 
 
 def test_a_frozen_file_resource_refuses_a_new_column(tmp_path: Path) -> None:

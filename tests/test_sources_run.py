@@ -68,6 +68,6 @@ def test_run_with_a_source_of_each_kind(project_dir, prefect_server, api_server:
         con.execute("update accounts set plan = 'pro', updated_at = now() where id = 3")
         second = elt(project_dir, "run", api_url=prefect_server)
         assert second.returncode == 0, second.stderr
-        for line in ("loaded   raw_crm: nothing new", "loaded   raw_app: accounts 1", "loaded   raw_drops: nothing new"):
-            assert line in second.stdout
+        for line in ("raw_crm: nothing new", "raw_app: accounts 1", "raw_drops: nothing new"):
+            assert f"loaded   {line}" in second.stdout
         assert query(project_dir, "select plan from raw_app.accounts where id = 3") == [("pro",)]
