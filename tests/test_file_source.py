@@ -97,3 +97,20 @@ def test_a_custom_python_source(tmp_path: Path) -> None:
                                      "    return dlt.resource([{'n': i} for i in range(5)], name='numbers')\n")
     assert extract(project, "mine").rows == {"numbers": 5}
     assert query(project, "select sum(n) from raw_mine.numbers") == [(10,)]
+
+
+def test_a_second_run_of_the_same_pipeline_waits_for_the_first(drops: Path, caplog) -> None:
+    import subprocess
+    import sys
+
+    lock = drops / ".elt" / "dlt" / "src__drops__dev.lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"f = open({str(lock)!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX); f.write('pid 1 on other-host'); f.flush()\n"
+        "print('held', flush=True); time.sleep(1.5)\n")], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    result = extract(drops, "drops")
+    assert holder.poll() == 0  # the holder had finished before the load could start
+    assert "pipeline src__drops__dev is in use by pid 1 on other-host; waiting for it to finish" in caplog.text
+    assert result.rows == {"scores": 2, "clicks": 2, "sales": 3}
