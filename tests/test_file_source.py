@@ -99,18 +99,33 @@ def test_a_custom_python_source(tmp_path: Path) -> None:
     assert query(project, "select sum(n) from raw_mine.numbers") == [(10,)]
 
 
-def test_a_second_run_of_the_same_pipeline_waits_for_the_first(drops: Path, caplog) -> None:
+def test_a_second_run_of_the_same_pipeline_waits_for_the_first(drops: Path) -> None:
+    import logging
     import subprocess
     import sys
 
     lock = drops / ".elt" / "dlt" / "src__drops__dev.lock"
     lock.parent.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time\n"
+        "import fcntl, sys\n"
         f"f = open({str(lock)!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX); f.write('pid 1 on other-host'); f.flush()\n"
-        "print('held', flush=True); time.sleep(1.5)\n")], stdout=subprocess.PIPE, text=True)
+        "print('held', flush=True); sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    result = extract(drops, "drops")
-    assert holder.poll() == 0  # the holder had finished before the load could start
-    assert "pipeline src__drops__dev is in use by pid 1 on other-host; waiting for it to finish" in caplog.text
+    waits: list[str] = []
+
+    class ReleaseWhenWaiting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "waiting for it to finish" in record.getMessage():
+                waits.append(record.getMessage())
+                holder.stdin.write("done\n")
+                holder.stdin.flush()
+
+    handler = ReleaseWhenWaiting()
+    logging.getLogger("elt.sources").addHandler(handler)
+    try:
+        result = extract(drops, "drops")
+    finally:
+        logging.getLogger("elt.sources").removeHandler(handler)
+        holder.kill()
+    assert waits == ["pipeline src__drops__dev is in use by pid 1 on other-host; waiting for it to finish"]
     assert result.rows == {"scores": 2, "clicks": 2, "sales": 3}
