@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import dlt
 import duckdb
@@ -172,8 +173,19 @@ def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
                 f"{cause.schema_entity}" + (f" at column {cause.column_name}" if cause.column_name else ""),
                 hint=f"set schema = \"evolve\" on [sources.{source.name}.resources.{cause.table_name}]")
         cause = cause.__cause__ or cause.__context__
-    return SourceError(f"source {source.name}: {err.step} failed: {err.exception}",
+    return SourceError(f"source {source.name}: {err.step} failed: {_redact(source, str(err.exception))}",
                        hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
+
+
+def _redact(source: Source, text: str) -> str:
+    """Driver and HTTP errors may quote a URL with a key or a DSN with a password: never show them."""
+    auth = source.options.get("auth") or {}
+    names = [value for key, value in (*source.options.items(), *auth.items()) if key.endswith("_env")]
+    for value in filter(None, (os.environ.get(name) for name in names)):
+        password = urlsplit(value).password if "://" in value else None
+        for secret in filter(None, (value, password)):
+            text = text.replace(secret, "***")
+    return text
 
 
 @contextmanager

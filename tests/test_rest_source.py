@@ -146,6 +146,19 @@ def test_a_source_that_stays_down_fails_and_the_next_run_loads_what_was_missed(
     assert result.rows["customers"] == 1 and counts(crm, "customers") == {"customers": 26}
 
 
+def test_an_api_key_in_the_query_never_reaches_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         api_server: ApiServer) -> None:  # noqa: F811
+    monkeypatch.setenv("CRM_KEY", "k-9f8e7d")
+    toml = crm_toml(api_server.url).replace('auth = { type = "bearer", token_env = "CRM_TOKEN" }',
+                                            'auth = { type = "api_key", name = "sig", location = "query", '
+                                            'key_env = "CRM_KEY" }')
+    project = source_project(tmp_path / "p", toml)
+    api_server.auth = ("api_key", "X-Other", "another-key")  # the server refuses ours
+    with pytest.raises(SourceError, match="401") as failure:
+        extract(project, "crm")
+    assert "k-9f8e7d" not in str(failure.value) and "sig=***" in str(failure.value)
+
+
 def test_a_missing_secret_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_server: ApiServer) -> None:  # noqa: F811
     monkeypatch.delenv("CRM_TOKEN", raising=False)
     project = source_project(tmp_path / "p", crm_toml(api_server.url))
