@@ -6,7 +6,8 @@ the rows it covers are loaded. Rows that fail the checks go to dead letters, nev
 """
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -21,19 +22,11 @@ from elt.source_config import Resource
 from sources.dead_letters import DeadLetters
 from sources.hints import hints
 from sources.http import RetryingSession
+from sources.secrets import secret
 from sources.validate import Checker
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-
-
-def secret(name: str, source: Source) -> str:
-    """A secret from the environment, else from dlt's secrets (`.dlt/secrets.toml`) under the same name."""
-    value = os.environ.get(name) or dlt.secrets.get(name)
-    if not value:
-        raise SourceError(f"source {source.name}: the secret {name} is not set",
-                          hint=f"export {name}=... or add {name} = \"...\" to .dlt/secrets.toml")
-    return str(value)
 
 
 def rest_source(source: Source, letters: DeadLetters) -> Any:
@@ -152,7 +145,7 @@ class _Cursor:
         admitted = []
         for row in rows:
             value = _text(row.get(self.column))
-            key = tuple(row.get(k) for k in self.spec.primary_key) or (row.get(self.column),)
+            key = self._key(row)
             if self.start is not None and value is not None and value < self.start:
                 continue
             if value == self.start and key in self.seen_at_start:
@@ -163,6 +156,12 @@ class _Cursor:
             if value == self.last:
                 self.keys_at_last.add(key)
         return admitted
+
+    def _key(self, row: dict) -> tuple:
+        """The primary key, or without one the row's content: distinct rows sharing a cursor value all load."""
+        if self.spec.primary_key:
+            return tuple(_text(row.get(column)) for column in self.spec.primary_key)
+        return (hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest(),)
 
     def save(self) -> None:
         if self.column is not None and self.last is not None:

@@ -17,7 +17,7 @@ from elt.config import Source
 from elt.errors import SourceError
 from elt.source_config import Resource
 from sources.hints import hints
-from sources.rest import secret
+from sources.secrets import secret
 
 # DSN scheme -> (SQLAlchemy URL scheme for reflection, connectorx URL scheme for the data)
 SCHEMES = {"postgresql": ("postgresql+psycopg2", "postgresql"), "postgres": ("postgresql+psycopg2", "postgresql"),
