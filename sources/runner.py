@@ -144,9 +144,8 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
                 pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
         except PipelineStepFailed as err:
             raise _step_error(source, err) from err
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
-    rows = {table: count for table, count in counts.items()
-            if not table.startswith("_dlt") and table != DEAD_LETTERS}
+    counts = _extracted_rows(pipeline)
+    rows = {table: count for table, count in counts.items() if count and table != DEAD_LETTERS}
     result = LoadResult(source=source.name, dataset=source.dataset, rows=rows,
                         cursors=_cursors(pipeline, source), resumed_packages=resumed,
                         dead_letters=counts.get(DEAD_LETTERS, 0))
@@ -159,6 +158,18 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
             f"source {source.name}: {result.dead_letters} rows went to dead letters (max_dead_letters = {limit})",
             hint=f"inspect {source.dataset}.{DEAD_LETTERS} (reason, raw_row); good rows and the cursor are loaded")
     return result
+
+
+def _extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows per table of this run, as extracted (dlt 1.31's normalize counts values, not rows, for csv)."""
+    counts: dict[str, int] = {}
+    info = pipeline.last_trace.last_extract_info if pipeline.last_trace else None
+    for metrics in (info.metrics.values() if info else ()):
+        for step in metrics:
+            for table, table_metrics in step["table_metrics"].items():
+                if not table.startswith("_dlt"):
+                    counts[table] = counts.get(table, 0) + table_metrics.items_count
+    return counts
 
 
 def _step_error(source: Source, err: PipelineStepFailed) -> EltError:

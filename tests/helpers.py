@@ -42,11 +42,12 @@ def answers(project_dir: Path, schema: str = "analytics") -> dict[str, str]:
     return digests
 
 
-def source_project(root: Path, sources_toml: str) -> Path:
-    """A minimal project: a DuckDB target, the given [sources.*] tables, no models."""
+def source_project(root: Path, sources_toml: str, warehouse_dsn_env: str | None = None) -> Path:
+    """A minimal project: a DuckDB target (or Postgres from `warehouse_dsn_env`), the given sources, no models."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "elt.toml").write_text('[project]\nname = "src"\n\n[targets.dev]\ntype = "duckdb"\n'
-                                   f'path = "warehouse.duckdb"\n\n{sources_toml}\n')
+    target = (f'type = "postgres"\ndsn_env = "{warehouse_dsn_env}"' if warehouse_dsn_env
+              else 'type = "duckdb"\npath = "warehouse.duckdb"')
+    (root / "elt.toml").write_text(f'[project]\nname = "src"\n\n[targets.dev]\n{target}\n\n{sources_toml}\n')
     (root / "transforms" / "models").mkdir(parents=True, exist_ok=True)
     (root / "checks" / "contracts").mkdir(parents=True, exist_ok=True)
     return root

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from elt.errors import DeadLettersExceeded, SchemaFrozenError, SourceError
+from tests import postgres
 from tests.api_server import ApiServer, api_server, make_customers  # noqa: F401 (fixture)
 from tests.helpers import extract, query, source_project
 
@@ -109,6 +110,19 @@ def test_malformed_rows_go_to_dead_letters_and_good_rows_load(crm: Path, api_ser
     assert [r[3] for r in letters] == ["id: expected an integer, got 'abc'", "missing required key 'id'",
                                        "updated_at: expected an ISO timestamp, got 'not a date'"]
     assert json.loads(letters[0][2])["email"] == "x@example.com" and letters[0][4] == "test-run"
+
+
+def test_rows_and_dead_letters_counted_right_on_a_postgres_warehouse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_server: ApiServer) -> None:  # noqa: F811
+    postgres.require()
+    monkeypatch.setenv("CRM_TOKEN", TOKEN)
+    api_server.customers.append({"id": "x", "updated_at": "2026-01-02T00:00:00Z"})
+    with postgres.scratch_database("elt_wh") as database:
+        monkeypatch.setenv("WH_DSN", postgres.dsn(database))
+        project = source_project(tmp_path / "p", crm_toml(api_server.url), warehouse_dsn_env="WH_DSN")
+        result = extract(project, "crm")
+        assert result.rows["customers"] == 25 and result.dead_letters == 1
+        assert counts(project, "customers", "_dead_letters") == {"customers": 25, "_dead_letters": 1}
 
 
 def test_too_many_dead_letters_fail_the_load_after_keeping_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
