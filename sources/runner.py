@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import dlt
 import duckdb
+import pyarrow as pa
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -179,9 +180,13 @@ def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
         if isinstance(cause, EltError):
             return cause
         if isinstance(cause, DataValidationError):  # dlt's contract of a frozen sql_database table
+            column, item = cause.column_name, cause.data_item
+            item = item[0] if isinstance(item, list) and item else item
+            found = (f" (type {item.schema.field(column).type})"
+                     if isinstance(item, pa.Table) and column in item.column_names else "")
             return SchemaFrozenError(
                 f"source {source.name}: the schema of {cause.table_name} is frozen, but the data changes its "
-                f"{cause.schema_entity}" + (f" at column {cause.column_name}" if cause.column_name else ""),
+                f"{cause.schema_entity}" + (f": new column {column}{found}" if column else ""),
                 hint=f"set schema = \"evolve\" on [sources.{source.name}.resources.{cause.table_name}]")
         cause = cause.__cause__ or cause.__context__
     return SourceError(f"source {source.name}: {err.step} failed: {_redact(source, str(err.exception))}",
