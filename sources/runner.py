@@ -99,8 +99,16 @@ def declared_tables(source: Source) -> dict[str, dict[str, str]]:
                      "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
         return {table: {f.name: sql_types[str(f.type)] for f in schema} | DLT_COLUMNS
                 for table, schema in SCHEMAS.items()}
-    return {name: {column: SQL_TYPES[kind] for column, kind in spec.columns.items()} | DLT_COLUMNS
-            for name, spec in source.options["resources"].items() if spec.columns}
+    resources = source.options["resources"]
+    tables = {}
+    for name, spec in resources.items():
+        if spec.columns:
+            tables[name] = {column: SQL_TYPES[kind] for column, kind in spec.columns.items()}
+            if parent := spec.options.get("parent"):  # REST children carry the parent's key (sources/rest.py)
+                kind = resources[parent["resource"]].columns.get(parent["field"], "text")
+                tables[name][f"_{parent['resource']}_{parent['field']}"] = SQL_TYPES[kind]
+            tables[name] |= DLT_COLUMNS
+    return tables
 
 
 def destination_for(target: Target) -> tuple[Any, str]:

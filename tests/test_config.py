@@ -152,6 +152,17 @@ def test_source_kinds_and_their_defaults(tmp_path):
     assert load_project(write(tmp_path, SQL)).sources["app"].options["backend"] == "connectorx"
 
 
+def test_declared_columns_are_known_to_lint_before_the_first_load(tmp_path):
+    from sources.runner import declared_tables
+
+    child = REST + ('[sources.crm.resources.orders]\npath = "customers/{cid}/orders"\n'
+                    'parent = { resource = "customers", field = "id", param = "cid" }\nprimary_key = "id"\n'
+                    'columns = { id = "bigint", total = "double" }\n')
+    tables = declared_tables(load_project(write(tmp_path, child)).sources["crm"])
+    assert tables["orders"] == {"id": "BIGINT", "total": "DOUBLE", "_customers_id": "BIGINT", "_dlt_load_id": "VARCHAR"}
+    assert tables["customers"]["updated_at"] == "TIMESTAMPTZ"
+
+
 @pytest.mark.parametrize("text, key, fragment", [
     (REST + 'colour = "red"\n', "sources.crm.resources.customers.colour", "unknown key"),
     (REST.replace("https://api", "ftp://api"), "sources.crm.base_url", "not an http(s) URL"),
