@@ -232,7 +232,8 @@ def _incremental(entry: _Reader, kind: str) -> Incremental:
     initial = section.data.get("initial")
     if isinstance(initial, str):
         initial = _timestamp(section, "initial", initial) if re.match(r"^\d{4}-\d\d-\d\d", initial) else initial
-    return Incremental(cursor=section.get("cursor", str), initial=initial, param=section.get("param", str, None))
+    cursor = section.identifier("cursor") if kind == "sql_database" else section.get("cursor", str)
+    return Incremental(cursor=cursor, initial=initial, param=section.get("param", str, None))
 
 
 def _auth(entry: _Reader) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+import connectorx as cx
 import dlt
 from dlt.sources.sql_database import sql_table
 
@@ -60,9 +61,8 @@ def sql_source(source: Source) -> Any:
 
 
 def _query_rows(cx_url: str, spec: Resource, chunk_size: int) -> Any:
-    import connectorx as cx
-
     inc = spec.incremental
+    offsets = cx_url.startswith("postgresql")
 
     # dlt finds the cursor through the argument's default and keeps its state
     default = dlt.sources.incremental(inc.cursor, initial_value=inc.initial) if inc else None
@@ -70,18 +70,18 @@ def _query_rows(cx_url: str, spec: Resource, chunk_size: int) -> Any:
     def rows(cursor: Any = default) -> Iterator[Any]:
         query = spec.options["query"].strip().rstrip(";")
         if cursor is not None and cursor.last_value is not None:
-            query = (f"SELECT * FROM ({query}) AS q WHERE {inc.cursor} >= {_literal(cursor.last_value)} "
+            query = (f"SELECT * FROM ({query}) AS q WHERE {inc.cursor} >= {_literal(cursor.last_value, offsets)} "
                      f"ORDER BY {inc.cursor}")
         yield from cx.read_sql(cx_url, query, return_type="arrow_stream", batch_size=chunk_size)
     return rows
 
 
-def _literal(value: Any) -> str:
-    """A cursor value as SQL text both Postgres and MySQL read (the cursor comes from our own state)."""
+def _literal(value: Any, offsets: bool) -> str:
+    """A cursor value as SQL text (it comes from our own state, never from the data source's users)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, date, datetime)):
         raise SourceError(f"cannot use cursor value {value!r} in a query")
     if isinstance(value, (int, float)):
         return repr(value)
-    if isinstance(value, datetime) and value.tzinfo:  # MariaDB reads no offsets: compare in UTC
+    if isinstance(value, datetime) and value.tzinfo and not offsets:  # MySQL/MariaDB: compare in UTC
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return "'" + str(value).replace("'", "''") + "'"
