@@ -18,6 +18,7 @@ DEAD_LETTERS = "_dead_letters"
 COLUMNS = {
     "source": {"data_type": "text", "nullable": False},
     "resource": {"data_type": "text", "nullable": False},
+    "seq": {"data_type": "bigint", "nullable": False},  # position in its load: the key for exactly-once
     "raw_row": {"data_type": "text", "nullable": False},
     "reason": {"data_type": "text", "nullable": False},
     "run_id": {"data_type": "text", "nullable": True},
@@ -29,12 +30,14 @@ class DeadLetters:
     def __init__(self, source: str, run_id: str | None) -> None:
         self.source, self.run_id = source, run_id
         self.pending: list[dict] = []
+        self.count = 0
 
     def add(self, resource: str, rejected: list[Rejected]) -> None:
         now = datetime.now(timezone.utc)
-        self.pending += [{"source": self.source, "resource": resource, "reason": reason, "run_id": self.run_id,
-                          "raw_row": json.dumps(row, default=str, sort_keys=True), "rejected_at": now}
-                         for row, reason in rejected]
+        self.pending += [{"source": self.source, "resource": resource, "seq": self.count + n, "reason": reason,
+                          "run_id": self.run_id, "raw_row": json.dumps(row, default=str, sort_keys=True),
+                          "rejected_at": now} for n, (row, reason) in enumerate(rejected, start=1)]
+        self.count += len(rejected)
 
     def resource(self) -> Any:
         def rows() -> Iterator[list[dict]]:

@@ -29,6 +29,7 @@ from elt.config import Project, Source, Target
 from elt.errors import DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
 from sources.dead_letters import DEAD_LETTERS, DeadLetters
 from sources.files import FILE_LISTING, files_source
+from sources.recovery import complete_pending
 from sources.rest import rest_source
 from sources.shop import SCHEMAS, shop_source
 from sources.sql import sql_source
@@ -140,15 +141,9 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
     """
     file_format = destination_for(target)[1]
     pipeline = pipeline_for(project, source, target)
-    resumed = 0
     with pipeline_lock(pipeline):
         try:
-            if pipeline.has_pending_data:
-                resumed = len(pipeline.list_normalized_load_packages()) + len(pipeline.list_extracted_load_packages())
-                log.warning("source %s: completing %d pending load package(s) of an interrupted run",
-                            source.name, resumed)
-                pipeline.normalize(loader_file_format=file_format)
-                pipeline.load()
+            resumed = complete_pending(pipeline, source)
             with _row_ids_if_scd2(source):
                 pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
         except PipelineStepFailed as err:
