@@ -7,3 +7,5 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 # Resources run one after another: the dead-letter resource, declared last, then sees every rejected row.
 os.environ["EXTRACT__NEXT_ITEM_MODE"] = "fifo"
+# dlt keeps every loaded file in its working folder unless told otherwise: disk would grow with every run.
+os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
