@@ -11,3 +11,10 @@ def test_lint_compile_bench_runs_on_a_small_project():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "lint violations on the generated project: 0" in result.stdout
+
+
+def test_file_extraction_bench_runs_on_small_files(tmp_path):
+    result = subprocess.run([sys.executable, "bench/extract_files.py", "--rows", "20000", "--cache-dir",
+                             str(tmp_path / "files")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "ratio" in result.stdout and "row counts: all 20,000" in result.stdout

@@ -1,0 +1,165 @@
+"""Shared plumbing of the extraction benchmarks (extract_sql.py, extract_files.py, incremental_noop.py).
+
+Every measurement runs in a fresh interpreter (`run_worker`), so its peak RSS is its own: the worker reads
+its memory high-water mark at its end and prints one JSON line that the parent parses. Nothing here is timed.
+"""
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+MIB = 1024  # VmHWM and ru_maxrss are in KiB
+RSS_TARGET_MIB = 1024.0
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (and of any child it waited for), in MiB.
+
+    The kernel's high-water mark of this program's memory (VmHWM), not `ru_maxrss`: a process started by
+    fork + exec inherits the parent's ru_maxrss, so a worker would report its parent's size.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        own = next(int(row.split()[1]) for row in status if row.startswith("VmHWM:"))
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / MIB
+
+
+def run_worker(script: str, kind: str, params: dict[str, Any], cwd: Path | None = None) -> dict[str, Any]:
+    """Run `script --worker kind --params JSON` in a fresh interpreter and return the JSON it prints last."""
+    cmd = [sys.executable, script, "--worker", kind, "--params", json.dumps(params)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise SystemExit(f"worker {kind} failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def interleaved(runs: int, measures: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each measure `runs` times, taking turns (a shared machine's slow spells hit them alike). Per name: the
+    result of the median run by seconds, with the highest peak RSS of its runs and every run's seconds under
+    "all_seconds"."""
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in measures}
+    for _ in range(runs):
+        for name, measure in measures.items():
+            results[name].append(measure())
+    merged = {}
+    for name, runs_of in results.items():
+        ordered = sorted(runs_of, key=lambda result: result["seconds"])
+        merged[name] = ordered[len(ordered) // 2] | {"peak_rss_mib": max(r["peak_rss_mib"] for r in ordered),
+                                                    "all_seconds": [r["seconds"] for r in runs_of]}
+    return merged
+
+
+def write_project(directory: Path, sources_toml: str) -> Path:
+    """A minimal project in `directory`: one DuckDB target `dev` (wh.duckdb) and the given [sources.*] text."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for folder in ("transforms/models", "checks/contracts"):
+        (directory / folder).mkdir(parents=True, exist_ok=True)
+    (directory / "elt.toml").write_text(
+        '[project]\nname = "bench"\n\n[targets.dev]\ntype = "duckdb"\npath = "wh.duckdb"\n\n' + sources_toml,
+        encoding="utf-8")
+    return directory
+
+
+def toolkit_load(project_dir: Path, source_name: str, profile_top: int = 0) -> dict[str, Any]:
+    """Time `runner.load` of one source of the project in `project_dir` (imports timed separately).
+
+    Returns seconds, CPU seconds (all threads of the process), the rows the load reported, dlt's step
+    timings and memory figures; with `profile_top`, also the cProfile hotspots of the load (then its seconds
+    include the profiler's overhead).
+    """
+    t = time.perf_counter()
+    from elt.config import load_project
+    from sources import runner
+    imports = time.perf_counter() - t
+    import_rss = peak_rss_mib()
+
+    project = load_project(project_dir)
+    source, target = project.sources[source_name], project.target("dev")
+    profiler = cProfile.Profile() if profile_top else None
+    t0, c0 = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    result = runner.load(project, source, target)
+    if profiler:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = peak_rss_mib()
+    measured = {"seconds": seconds, "cpu": cpu, "imports": imports, "rows": result.total_rows,
+                "dead_letters": result.dead_letters, "cursors": result.cursors,
+                "steps": dlt_steps(runner.pipeline_for(project, source, target)),
+                "import_rss_mib": import_rss, "peak_rss_mib": peak}
+    if profiler:
+        for key in ("cumulative", "tottime"):
+            buf = io.StringIO()
+            pstats.Stats(profiler, stream=buf).sort_stats(key).print_stats(profile_top)
+            measured[f"profile_{key}"] = buf.getvalue()
+    return measured
+
+
+def dlt_steps(pipeline: Any) -> dict[str, float]:
+    """Seconds of each step (extract, normalize, load) of the pipeline's last run, from the trace dlt saved."""
+    trace = pipeline.last_trace
+    return {step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps
+            if step.finished_at is not None} if trace else {}
+
+
+def duckdb_count(path: Path, table: str) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def worker_main(workers: dict[str, Callable[..., dict[str, Any]]], kind: str, params: str) -> int:
+    """The `--worker` entry point of a benchmark script: run one worker, print its result as one JSON line."""
+    print(json.dumps(workers[kind](**json.loads(params)), default=str))
+    return 0
+
+
+def versions() -> str:
+    return (f"python {sys.version.split()[0]}, dlt {version('dlt')}, connectorx {version('connectorx')}, "
+            f"duckdb {version('duckdb')}, pyarrow {version('pyarrow')}; {os.cpu_count()} cores")
+
+
+def header() -> str:
+    return (f"  {'measurement':<50} {'seconds':>8} {'CPU s':>7} {'rows/s':>10} {'peak RSS':>10} {'RSS@import':>10} "
+            f"{'rows':>11}")
+
+
+def line(label: str, m: dict[str, Any], rows: int) -> str:
+    """One table row for a measurement dict (seconds, cpu, peak_rss_mib, import_rss_mib)."""
+    rate = f"{rows / m['seconds']:10,.0f}" if m["seconds"] else f"{'-':>10}"
+    return (f"  {label:<50} {m['seconds']:8.2f} {m['cpu']:7.2f} {rate} {m['peak_rss_mib']:6.0f} MiB "
+            f"{m['import_rss_mib']:6.0f} MiB {rows:11,}")
+
+
+def ratio_line(label: str, toolkit: dict[str, Any], raw: dict[str, Any], target: float | None = None) -> str:
+    """toolkit / raw in wall-clock seconds (the target) and in CPU seconds (steadier on a shared machine)."""
+    ratio = toolkit["seconds"] / raw["seconds"]
+    text = f"ratio {label:<34} {ratio:5.2f}x  (CPU {toolkit['cpu'] / raw['cpu']:4.2f}x)"
+    return text + (f"   target <= {target}: {verdict(ratio <= target)}" if target is not None else "")
+
+
+def steps_line(steps: dict[str, float]) -> str:
+    return "    dlt steps: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items())
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
