@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ KIND_KEYS = {
     "demo_shop": ("start", "orders_per_hour", "customers_per_day"),
     "rest_api": ("base_url", "auth", "headers", "max_attempts", "backoff_seconds", "max_backoff_seconds",
                  "timeout_seconds", "resources", "max_dead_letters"),
-    "sql_database": ("dsn_env", "schema", "backend", "chunk_size", "resources"),
+    "sql_database": ("dsn_env", "database_schema", "backend", "chunk_size", "resources"),
     "filesystem": ("bucket_url", "chunk_rows", "resources", "max_dead_letters"),
-    "python": ("callable", "max_dead_letters"),
+    "python": ("callable",),
 }
 
 
@@ -68,13 +69,13 @@ def kind_of(entry: _Reader) -> str:
     return kind
 
 
-def load_options(kind: str, entry: _Reader, root: Any) -> dict[str, Any]:
+def load_options(kind: str, entry: _Reader, root: Path) -> dict[str, Any]:
     """The validated settings of one source of `kind` (resources under the key "resources")."""
     return {"demo_shop": _demo_shop, "rest_api": _rest_api, "sql_database": _sql_database,
             "filesystem": _filesystem, "python": _python}[kind](entry, root)
 
 
-def _demo_shop(entry: _Reader, root: Any) -> dict[str, Any]:
+def _demo_shop(entry: _Reader, root: Path) -> dict[str, Any]:
     options = {
         "start": _timestamp(entry, "start", "2026-01-01T00:00:00Z"),
         "orders_per_hour": entry.get("orders_per_hour", int, 6),
@@ -86,7 +87,7 @@ def _demo_shop(entry: _Reader, root: Any) -> dict[str, Any]:
     return options
 
 
-def _rest_api(entry: _Reader, root: Any) -> dict[str, Any]:
+def _rest_api(entry: _Reader, root: Path) -> dict[str, Any]:
     base_url = entry.get("base_url", str)
     if not re.match(r"^https?://", base_url):
         raise entry.error("base_url", f"{base_url!r} is not an http(s) URL", hint='e.g. "https://api.example.com/v1"')
@@ -114,10 +115,10 @@ def _rest_api(entry: _Reader, root: Any) -> dict[str, Any]:
     return options
 
 
-def _sql_database(entry: _Reader, root: Any) -> dict[str, Any]:
+def _sql_database(entry: _Reader, root: Path) -> dict[str, Any]:
     options = {
         "dsn_env": _env_name(entry, "dsn_env"),
-        "schema": entry.get("schema", str, None),
+        "database_schema": entry.get("database_schema", str, None),
         "backend": entry.get("backend", str, "connectorx", choices=("connectorx", "pyarrow")),
         "chunk_size": _positive(entry, "chunk_size", int, 100_000),
     }
@@ -125,22 +126,21 @@ def _sql_database(entry: _Reader, root: Any) -> dict[str, Any]:
     return options
 
 
-def _filesystem(entry: _Reader, root: Any) -> dict[str, Any]:
+def _filesystem(entry: _Reader, root: Path) -> dict[str, Any]:
     bucket_url = entry.get("bucket_url", str)
-    if "://" not in bucket_url:  # a local folder, relative to the project
-        path = root / bucket_url if not bucket_url.startswith("/") else bucket_url
-        bucket_url = f"file://{path}"
+    if "://" not in bucket_url:  # a local folder, relative to the project unless absolute
+        bucket_url = f"file://{root / bucket_url}"
     return {"bucket_url": bucket_url, "chunk_rows": _positive(entry, "chunk_rows", int, 100_000),
             "max_dead_letters": _dead_letter_limit(entry),
             "resources": _resources(entry, "filesystem", typed=True)}
 
 
-def _python(entry: _Reader, root: Any) -> dict[str, Any]:
+def _python(entry: _Reader, root: Path) -> dict[str, Any]:
     target = entry.get("callable", str)
     if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", target):
         raise entry.error("callable", f"{target!r} is not module:function",
                           hint='e.g. "my_sources.crm:crm_source" (a module importable from the project)')
-    return {"callable": target, "max_dead_letters": _dead_letter_limit(entry), "resources": {}}
+    return {"callable": target, "resources": {}}
 
 
 def _resources(entry: _Reader, kind: str, typed: bool) -> dict[str, Resource]:
@@ -162,7 +162,7 @@ def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
     primary_key = _names(entry, "primary_key")
     disposition = entry.get("write_disposition", str, "merge" if primary_key else "append",
                             choices=WRITE_DISPOSITIONS)
-    if disposition in ("merge", "scd2") and not primary_key and kind != "sql_database":
+    if disposition in ("merge", "scd2") and not primary_key:
         raise entry.error("write_disposition", f"{disposition} needs a primary_key",
                           hint='add primary_key = "id" (or a list of columns)')
     columns: dict[str, str] = {}
@@ -172,6 +172,10 @@ def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
                               hint="remove columns; the source's own types are loaded")
         columns = {column: entry.table("columns").get(column, str, choices=COLUMN_TYPES)
                    for column in entry.get("columns", dict)}
+    schema = entry.get("schema", str, "evolve", choices=SCHEMA_MODES)
+    if schema == "freeze" and typed and not columns:
+        raise entry.error("schema", "a frozen resource needs its columns declared",
+                          hint='add columns = { ... }, or leave schema = "evolve"')
     required = _names(entry, "required")
     unknown = [column for column in required if columns and column not in columns]
     if unknown:
@@ -206,7 +210,7 @@ def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
     return Resource(
         name=name, primary_key=primary_key, write_disposition=disposition, incremental=incremental,
         columns=columns, required=tuple(dict.fromkeys((*primary_key, *required))) if columns else required,
-        schema=entry.get("schema", str, "evolve", choices=SCHEMA_MODES), options=options,
+        schema=schema, options=options,
     )
 
 

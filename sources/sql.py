@@ -49,7 +49,7 @@ def sql_source(source: Source) -> Any:
                                     **hints(spec, enforce_freeze=True))
         else:
             resource = sql_table(
-                credentials=alchemy_url, table=spec.options.get("table", spec.name), schema=opts["schema"],
+                credentials=alchemy_url, table=spec.options.get("table", spec.name), schema=opts["database_schema"],
                 incremental=incremental, chunk_size=opts["chunk_size"], backend=opts["backend"],
                 reflection_level="minimal",
                 backend_kwargs={"conn": cx_url, "return_type": "arrow_stream", "protocol": "binary"}
