@@ -1,16 +1,13 @@
-"""Run a declared source into its raw dataset with dlt: finish pending packages first, then extract.
-
-dlt's `run()` with pending load packages loads them and returns WITHOUT extracting, so a
-crashed run is completed before new data is read. dlt commits the incremental cursor with the load
-package, so a failed load never advances it.
+"""Run a declared source into its raw dataset with dlt: one run per pipeline, pending packages of a killed
+run first (sources/recovery.py), then what is new. dlt commits the incremental cursor with the load
+package, so a failed load never advances it. Also: where each source stands (`elt sources`) and the raw
+tables' columns for lint.
 """
 from __future__ import annotations
 
-import fcntl
 import importlib
 import logging
 import os
-import socket
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +27,7 @@ from elt.config import Project, Source, Target
 from elt.errors import DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
 from sources.dead_letters import DEAD_LETTERS, DeadLetters
 from sources.files import FILE_LISTING, files_source
+from sources.lock import pipeline_lock
 from sources.recovery import complete_pending
 from sources.rest import rest_source
 from sources.shop import SCHEMAS, shop_source
@@ -227,33 +225,6 @@ def _row_ids_if_scd2(source: Source) -> Iterator[None]:
             del os.environ[ADD_ROW_ID]
         else:
             os.environ[ADD_ROW_ID] = before
-
-
-@contextmanager
-def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
-    """One run per pipeline at a time: dlt's working folder and state are not safe to share (dlt#1102).
-
-    A kernel file lock, so a run killed with SIGKILL releases it.
-    """
-    path = f"{pipeline.pipelines_dir}/{pipeline.pipeline_name}.lock"
-    os.makedirs(pipeline.pipelines_dir, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            log.warning("pipeline %s is in use by %s; waiting for it to finish", pipeline.pipeline_name,
-                        handle.read().strip() or "another process")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _cursors(pipeline: dlt.Pipeline, source: Source) -> dict[str, str]:
