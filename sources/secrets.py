@@ -1,4 +1,5 @@
-"""Secrets named in elt.toml (`*_env` keys): the environment first, then dlt's secrets of the same name."""
+"""Secrets named in elt.toml (`*_env` keys): the environment first, then dlt's secrets of the same name.
+A missing or malformed one is a configuration error: retrying cannot help."""
 from __future__ import annotations
 
 import os
@@ -6,12 +7,12 @@ import os
 import dlt
 
 from elt.config import Source
-from elt.errors import SourceError
+from elt.errors import ConfigError
 
 
 def secret(name: str, source: Source) -> str:
     value = os.environ.get(name) or dlt.secrets.get(name)
     if not value:
-        raise SourceError(f"source {source.name}: the secret {name} is not set",
+        raise ConfigError(f"source {source.name}: the secret {name} is not set",
                           hint=f"export {name}=... or add {name} = \"...\" to .dlt/secrets.toml")
     return str(value)

@@ -15,7 +15,7 @@ import dlt
 from dlt.sources.sql_database import sql_table
 
 from elt.config import Source
-from elt.errors import SourceError
+from elt.errors import ConfigError, SourceError
 from elt.source_config import Resource
 from sources.hints import hints
 from sources.secrets import secret
@@ -30,7 +30,7 @@ def urls(source: Source) -> tuple[str, str]:
     dsn = secret(source.options["dsn_env"], source)
     scheme = urlsplit(dsn).scheme.split("+")[0] if "://" in dsn else ""
     if scheme not in SCHEMES:
-        raise SourceError(f"source {source.name}: {source.options['dsn_env']} must be a postgresql:// or "
+        raise ConfigError(f"source {source.name}: {source.options['dsn_env']} must be a postgresql:// or "
                           "mysql:// URL", hint="e.g. postgresql://user:password@host:5432/database")
     rest = dsn.split("://", 1)[1]
     alchemy, cx = SCHEMES[scheme]

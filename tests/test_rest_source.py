@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from elt.errors import DeadLettersExceeded, SchemaFrozenError, SourceError
+from elt.errors import ConfigError, DeadLettersExceeded, SchemaFrozenError, SourceError
 from tests import postgres
 from tests.api_server import ApiServer, api_server, make_customers  # noqa: F401 (fixture)
 from tests.helpers import extract, query, source_project
@@ -176,7 +176,7 @@ def test_an_api_key_in_the_query_never_reaches_an_error(tmp_path: Path, monkeypa
 def test_a_missing_secret_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_server: ApiServer) -> None:  # noqa: F811
     monkeypatch.delenv("CRM_TOKEN", raising=False)
     project = source_project(tmp_path / "p", crm_toml(api_server.url))
-    with pytest.raises(SourceError, match="the secret CRM_TOKEN is not set"):
+    with pytest.raises(ConfigError, match="the secret CRM_TOKEN is not set"):
         extract(project, "crm")
 
 

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from elt.errors import SchemaFrozenError, SourceError
+from elt.errors import ConfigError, SchemaFrozenError
 from tests import mysql, postgres
 from tests.helpers import extract, query, source_project
 
@@ -139,9 +139,9 @@ def test_new_source_columns_evolve_or_fail_a_frozen_table(engine: str, tmp_path:
 def test_missing_and_malformed_dsns_are_named_without_echo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = source_project(tmp_path / "p", app_toml())
     monkeypatch.delenv("APP_DSN", raising=False)
-    with pytest.raises(SourceError, match="the secret APP_DSN is not set"):
+    with pytest.raises(ConfigError, match="the secret APP_DSN is not set"):
         extract(project, "app")
     monkeypatch.setenv("APP_DSN", "oracle://scott:tiger-pw@db/orcl")
-    with pytest.raises(SourceError, match="APP_DSN must be a postgresql:// or mysql:// URL") as failure:
+    with pytest.raises(ConfigError, match="APP_DSN must be a postgresql:// or mysql:// URL") as failure:
         extract(project, "app")
     assert "tiger-pw" not in str(failure.value) + str(failure.value.hint)
