@@ -40,8 +40,6 @@ class RetryingSession(requests.Session):
             response = getattr(failure, "response", None)
             retryable = response is None or response.status_code in RETRY_STATUSES
             if not retryable or attempt == self.max_attempts:
-                if response is not None and not isinstance(failure, requests.HTTPError):
-                    return response
                 raise failure
             problem = f"HTTP {response.status_code}" if response is not None else type(failure).__name__
             wait = (self._retry_after(response) if response is not None else None) or self._backoff(attempt)
