@@ -9,16 +9,14 @@ Postgres advisory lock, so a second writer fails at once naming the holder.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
-import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
 
+from elt import filelock
 from elt.config import Target
 from elt.errors import ConfigError, EltError, WarehouseBusyError
 
@@ -155,29 +153,18 @@ def last_holder(target: Target) -> str | None:
 @contextmanager
 def exclusive(target: Target, who: str = "") -> Iterator[None]:
     """Hold the target's writer lock for the duration of a run; `who` tells waiting runs who has it."""
-    me = f"{who + ', ' if who else ''}pid {os.getpid()} on {socket.gethostname()}"
+    holder = filelock.me(who)
     if target.type == "postgres":
-        with _pg_exclusive(target, me):
+        with _pg_exclusive(target, holder):
             yield
         return
-    path = lock_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise WarehouseBusyError(f"warehouse {target.path} is in use by {holder}",
-                                     hint="wait for that run to finish, then run again") from None
-        handle.truncate(0)
-        handle.write(me)
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def refuse(other: str) -> None:
+        raise WarehouseBusyError(f"warehouse {target.path} is in use by {other}",
+                                 hint="wait for that run to finish, then run again")
+
+    with filelock.held(lock_path(target), holder, refuse):
+        yield
 
 
 def _advisory_key(target: Target) -> int:
