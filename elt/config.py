@@ -155,6 +155,10 @@ class _Reader:
         check_identifier(value, self.path, f"{self.prefix}.{key}" if self.prefix else key)
         return value
 
+    def check_key(self, key: str) -> str:
+        """A key that becomes a name in SQL (a target, source or table) must be a plain identifier."""
+        return check_identifier(key, self.path, f"{self.prefix}.{key}" if self.prefix else key)
+
     def table(self, key: str) -> "_Reader":
         return _Reader(self.path, self.get(key, dict, {}), f"{self.prefix}.{key}" if self.prefix else key)
 
@@ -221,7 +225,7 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
         raise section.error("", "no target declared", hint='add [targets.dev] with type = "duckdb"')
     targets = {}
     for name in section.data:
-        check_identifier(name, section.path, f"targets.{name}")
+        section.check_key(name)
         entry = section.table(name)
         kind = entry.get("type", str, choices=TARGET_TYPES)
         if kind == "duckdb":
@@ -241,7 +245,7 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
 def _load_sources(root: Path, section: _Reader) -> dict[str, Source]:
     sources = {}
     for name in section.data:
-        check_identifier(name, section.path, f"sources.{name}")
+        section.check_key(name)
         entry = section.table(name)
         kind = source_config.kind_of(entry)
         sources[name] = Source(name=name, kind=kind, options=source_config.load_options(kind, entry, root))

@@ -150,9 +150,7 @@ def _resources(entry: _Reader, kind: str, typed: bool) -> dict[str, Resource]:
                           hint=f"add [{entry.prefix}.resources.<table>] sections")
     resources = {}
     for name in section.data:
-        from elt.config import check_identifier
-
-        check_identifier(name, section.path, f"{section.prefix}.{name}")
+        section.check_key(name)
         resources[name] = _resource(name, section.table(name), kind, typed)
     return resources
 
