@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from elt import source_config
 from elt.errors import ConfigError, Location
+from elt.textfile import read_utf8
 
 PROJECT_FILE = "elt.toml"
 TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
@@ -130,7 +131,7 @@ class _Reader:
         self.path, self.data, self.prefix = path, data, prefix
 
     def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
-        dotted = f"{self.prefix}.{key}" if self.prefix else key
+        dotted = ".".join(filter(None, (self.prefix, key)))  # key "": the table itself
         return ConfigError(message, where=Location(self.path, key=dotted), hint=hint)
 
     def only(self, allowed: tuple[str, ...]) -> None:
@@ -188,7 +189,7 @@ def load_project(root: Path | None = None) -> Project:
     root = find_project_root((root or Path.cwd()).resolve())
     path = root / PROJECT_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_utf8(path, ConfigError))
     except tomllib.TOMLDecodeError as err:
         # Python 3.11's tomllib puts the position only in the message: "... (at line 9, column 8)"
         found = TOML_POSITION.search(str(err))

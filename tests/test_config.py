@@ -69,6 +69,25 @@ def test_toml_syntax_error_has_line(tmp_path):
     assert str(err.value).startswith(f"{tmp_path / 'elt.toml'}:9:8: invalid TOML: Expected ']'")
 
 
+def test_a_byte_that_is_not_utf8_is_located(tmp_path):
+    (tmp_path / "elt.toml").write_bytes(VALID.replace('name = "p"', 'name = "p"\n# caf\xe9').encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_project(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'elt.toml'}:4:6: byte 0xe9 is not UTF-8: the file is in another encoding "
+                              "(Latin-1, Windows-1252?) — save it as UTF-8")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path):
+    (tmp_path / "elt.toml").write_bytes(b"\xef\xbb\xbf" + VALID.lstrip().encode())
+    assert load_project(tmp_path).name == "p"
+
+
+def test_an_empty_project_file_asks_for_a_target(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_project(write(tmp_path, "\n"))
+    assert str(err.value).startswith(f"{tmp_path / 'elt.toml'}: targets: no target declared — add [targets.dev]")
+
+
 def test_no_project_file(tmp_path):
     with pytest.raises(ConfigError, match="no elt.toml found"):
         load_project(tmp_path)

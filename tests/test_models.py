@@ -49,6 +49,35 @@ def test_bad_models_point_at_the_line(tmp_path, sql, fragment, line):
     assert err.value.where.line == line
 
 
+@pytest.mark.parametrize("sql", ["", "  \n\n", "-- materialized: table\n-- description: nothing yet\n"])
+def test_a_model_without_sql_says_so(tmp_path, sql):
+    with pytest.raises(ModelError) as err:
+        model(tmp_path, "staging/empty.sql", sql)
+    assert "the model has no SQL — write one SELECT query" in str(err.value) and err.value.where.line == 1
+
+
+@pytest.mark.parametrize("data, where, fragment", [
+    (b"select 1 as x,\n  'caf\xe9' as y", (2, 7), "byte 0xe9 is not UTF-8"),
+    ("select 'café' as x".encode("utf-8") + b", '\x92' as y", (1, 22), "byte 0x92 is not UTF-8"),
+    ("select 1 as x".encode("utf-16"), (1, 1), "the file is UTF-16, not UTF-8"),
+])
+def test_a_byte_that_is_not_utf8_is_located(tmp_path, data, where, fragment):
+    path = tmp_path / "models" / "staging" / "latin.sql"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    with pytest.raises(ModelError) as err:
+        parse_model(path, tmp_path / "models")
+    assert (err.value.where.line, err.value.where.col) == where
+    assert fragment in str(err.value) and str(err.value).endswith(" — save it as UTF-8")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_sql(tmp_path):
+    path = tmp_path / "models" / "staging" / "bom.sql"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xef\xbb\xbf-- materialized: table\nselect 1 as x")
+    assert parse_model(path, tmp_path / "models").materialized == "table"
+
+
 def test_model_name_must_be_an_identifier(tmp_path):
     with pytest.raises(ModelError, match="not a valid identifier"):
         model(tmp_path, "staging/my-model.sql", "select 1")

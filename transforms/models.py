@@ -16,6 +16,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from elt.config import IDENTIFIER
 from elt.errors import Location, ModelError
+from elt.textfile import read_utf8
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 CONFIG_KEYS = ("materialized", "description", "tags", "published")
@@ -83,7 +84,7 @@ def discover(models_dir: Path) -> list[Path]:
 
 def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str | None = None) -> Model:
     """Parse one model file; raises ModelError at the offending line for bad config or SQL."""
-    text = path.read_text(encoding="utf-8") if text is None else text
+    text = read_utf8(path, ModelError) if text is None else text
     config = _read_config(path, text)
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
@@ -100,6 +101,9 @@ def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str
             where=Location(path, first.get("line"), first.get("col")),
             hint="fix the SQL; the model is parsed with the authoring dialect " + dialect,
         ) from None
+    if not statements:
+        raise ModelError("the model has no SQL", where=Location(path, 1, 1),
+                         hint="write one SELECT query after the config header, or delete the file")
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ModelError("a model must be exactly one SELECT query", where=Location(path, 1, 1),
                          hint="move other statements out of the model file")
