@@ -1,83 +1,74 @@
-"""File sources: a local folder or bucket URL through dlt's filesystem source, each file loaded once
-(incremental on its modification time), read as Arrow batches of `chunk_rows` rows (CSV, Parquet) or
-JSON lines, and checked against the declared columns."""
+"""File sources: a local folder or bucket URL (fsspec, as dlt's filesystem source), each file loaded once
+(sources/file_registry.py), read as Arrow batches of `chunk_rows` rows (CSV, Parquet) or JSON lines
+(sources/file_formats.py) and checked against the declared columns.
+
+Rows that do not fit go to dead letters with their file and line. A file that is not of its format fails the
+source's run with one error naming it: nothing of that run is loaded and no file is marked as loaded, so
+the next run (with the file fixed or moved away) loads every file exactly once.
+"""
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import unquote, urlsplit
 
 import dlt
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-from dlt.sources.filesystem import filesystem
+from dlt.common.storages.fsspec_filesystem import FileItemDict, fsspec_filesystem, glob_files
 
 from elt.config import Source
+from elt.errors import SourceError
 from elt.source_config import Resource
 from sources.dead_letters import DeadLetters
+from sources.file_formats import READERS, NotItsFormat
+from sources.file_registry import FILE_LISTING, Registry
 from sources.hints import hints
 from sources.validate import Checker
 
-CSV_BLOCK_BYTES = 16 << 20
-FILE_LISTING = "_files"  # suffix of the resource listing a file resource's files (it holds the mtime cursor)
+__all__ = ["FILE_LISTING", "files_source"]
 
 
 def files_source(source: Source, letters: DeadLetters) -> Any:
-    opts = source.options
-    resources = []
-    for spec in opts["resources"].values():
-        listing = filesystem(bucket_url=opts["bucket_url"], file_glob=spec.options["glob"])
-        listing = listing.with_name(spec.name + FILE_LISTING)
-        listing.apply_hints(incremental=dlt.sources.incremental("modification_date"))
-        reader = dlt.transformer(_reader(spec, opts["chunk_rows"], letters), name=spec.name, **hints(spec))
-        resources.append(listing | reader)
+    fs = fsspec_filesystem(source.options["bucket_url"])[0]
+    resources = [dlt.resource(_rows(source, spec, fs, letters), name=spec.name, **hints(spec))
+                 for spec in source.options["resources"].values()]
     return dlt.source(lambda: [*resources, letters.resource()], name=source.name)()
 
 
-def _reader(spec: Resource, chunk_rows: int, letters: DeadLetters) -> Any:
-    read = {"csv": _csv, "parquet": _parquet, "jsonl": _jsonl}[spec.options["format"]]
+def _rows(source: Source, spec: Resource, fs: Any, letters: DeadLetters) -> Any:
+    read = READERS[spec.options["format"]]
     checker = Checker(letters.source, spec)
+    bucket_url, chunk_rows = source.options["bucket_url"], source.options["chunk_rows"]
 
-    def rows(files: list) -> Iterator[Any]:
-        for file in files:
-            with file.open() as handle:
-                for good, bad in read(handle, checker, chunk_rows):
+    def rows() -> Iterator[Any]:
+        _require_folder(source)
+        registry = Registry(dlt.current.resource_state(), dlt.current.source_state(), spec.name)
+        for item in glob_files(fs, bucket_url, spec.options["glob"]):
+            file = FileItemDict(item, fs)
+            content = registry.is_new(file)
+            if content is None:
+                continue
+            try:
+                for good, bad in read(file, checker, chunk_rows):
                     if len(good):
                         yield good
-                    letters.add(spec.name, [(row | {"_file": file["file_name"]}, reason) for row, reason in bad])
+                    if bad:
+                        letters.add(spec.name, [(row, reason) for _, row, reason in bad],
+                                    file=file["relative_path"], lines=[line for line, _, _ in bad])
+            except NotItsFormat as err:
+                raise SourceError(
+                    f"source {source.name}: {file['relative_path']} (resource {spec.name}): {err}",
+                    hint=f"{err.hint}; nothing of this run was loaded and no file is marked loaded "
+                         f"(bucket {bucket_url})") from err
+            registry.loaded(file, content)
+        registry.close()
     return rows
 
 
-def _csv(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[pa.Table, list]]:
-    # Declared columns are read as text and then checked, so one bad value rejects its row, not the file.
-    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in checker.spec.columns},
-                                   strings_can_be_null=True)
-    reader = pacsv.open_csv(handle, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                            convert_options=convert)
-    for batch in reader:
-        yield checker.table(pa.Table.from_batches([batch]))
-
-
-def _parquet(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[pa.Table, list]]:
-    for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
-        yield checker.table(pa.Table.from_batches([batch]))
-
-
-def _jsonl(handle: Any, checker: Checker, chunk_rows: int) -> Iterator[tuple[list, list]]:
-    good: list = []
-    bad: list = []
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows, rejected = checker.rows([json.loads(line)])
-        except json.JSONDecodeError as err:
-            rows, rejected = [], [({"line": number, "text": line.decode("utf-8", "replace")[:1000]},
-                                   f"line {number}: not JSON ({err.msg})")]
-        good += rows
-        bad += rejected
-        if len(good) + len(bad) >= chunk_rows:
-            yield good, bad
-            good, bad = [], []
-    if good or bad:
-        yield good, bad
+def _require_folder(source: Source) -> None:
+    """dlt lists a missing local folder as empty: a typo would read as "nothing new" for ever."""
+    url = urlsplit(source.options["bucket_url"])
+    if url.scheme == "file" and not Path(unquote(url.path)).is_dir():
+        raise SourceError(f"source {source.name}: sources.{source.name}.bucket_url: the folder "
+                          f"{unquote(url.path)} does not exist",
+                          hint="create it, or fix bucket_url in elt.toml (a relative path is relative to the "
+                               "project folder)")

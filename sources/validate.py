@@ -16,6 +16,7 @@ from elt.errors import SchemaFrozenError
 from elt.source_config import Resource
 
 Rejected = tuple[Any, str]  # (the row as it arrived, why it was rejected)
+Positioned = tuple[int, Any, str]  # (index of the row in its table, the row as it arrived, why)
 
 
 def _bigint(value: Any) -> int:
@@ -113,12 +114,14 @@ def check_rows(rows: list, columns: dict[str, str], required: tuple[str, ...]) -
 
 
 def check_table(table: pa.Table, columns: dict[str, str],
-                required: tuple[str, ...]) -> tuple[pa.Table, list[Rejected]]:
-    """Cast declared columns of an Arrow table; rows with values that do not fit are split off with reasons."""
+                required: tuple[str, ...]) -> tuple[pa.Table, list[Positioned]]:
+    """Cast declared columns of an Arrow table; rows with values that do not fit are split off with their
+    index (files turn it into a line number) and reasons."""
     reasons: list[str | None] = [None] * table.num_rows
     for column in required:
         if column not in table.column_names:
-            return table.slice(0, 0), [(row, f"missing required key {column!r}") for row in table.to_pylist()]
+            return table.slice(0, 0), [(index, row, f"missing required key {column!r}")
+                                       for index, row in enumerate(table.to_pylist())]
         for index in pc.indices_nonzero(pc.is_null(table[column])).to_pylist():
             reasons[index] = reasons[index] or f"missing required key {column!r}"
     cast: dict[str, pa.Array] = {}
@@ -133,7 +136,7 @@ def check_table(table: pa.Table, columns: dict[str, str],
     bad_rows = [index for index, reason in enumerate(reasons) if reason]
     rejected = []
     if bad_rows:  # keep the rows as they arrived, before their bad values became nulls
-        rejected = [(row, reasons[i]) for row, i in zip(table.take(bad_rows).to_pylist(), bad_rows, strict=True)]
+        rejected = [(i, row, reasons[i]) for row, i in zip(table.take(bad_rows).to_pylist(), bad_rows, strict=True)]
     for column, values in cast.items():
         table = table.set_column(table.column_names.index(column), column, values)
     if rejected:
@@ -168,7 +171,7 @@ class Checker:
                     self._refuse_new(row, row.keys())
         return check_rows(rows, self.spec.columns, self.spec.required)
 
-    def table(self, table: pa.Table) -> tuple[pa.Table, list[Rejected]]:
+    def table(self, table: pa.Table) -> tuple[pa.Table, list[Positioned]]:
         if self.spec.schema == "freeze":
             self._refuse_new(None, table.column_names, table)
         if not self.spec.columns:

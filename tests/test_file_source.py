@@ -57,16 +57,17 @@ def test_each_format_loads_and_bad_rows_become_dead_letters(drops: Path) -> None
     result = extract(drops, "drops")
     assert result.rows == {"scores": 2, "clicks": 2, "sales": 3} and result.dead_letters == 5
     assert query(drops, "select id, score from raw_drops.scores order by id") == [(1, 1.5), (4, None)]
-    reasons = query(drops, "select resource, reason, raw_row from raw_drops._dead_letters order by resource, reason")
-    assert [r[:2] for r in reasons] == [
-        ("clicks", "id: expected an integer, got 'two'"),
-        ("clicks", "line 4: not JSON (Expecting property name enclosed in double quotes)"),
-        ("clicks", "missing required key 'url'"),
-        ("scores", "score: expected a number, got 'x'"),
-        ("scores", "seen_at: expected an ISO timestamp, got 'yesterday'"),
+    letters = query(drops, "select resource, file, line, reason, raw_row from raw_drops._dead_letters "
+                           "order by resource, line")
+    assert [r[:4] for r in letters] == [
+        ("clicks", "clicks/a.jsonl", 2, "id: expected an integer, got 'two'"),
+        ("clicks", "clicks/a.jsonl", 3, "missing required key 'url'"),
+        ("clicks", "clicks/a.jsonl", 4, "not JSON (Expecting property name enclosed in double quotes)"),
+        ("scores", "scores/a.csv", 3, "score: expected a number, got 'x'"),
+        ("scores", "scores/a.csv", 4, "seen_at: expected an ISO timestamp, got 'yesterday'"),
     ]
-    assert json.loads(reasons[3][2]) == {"_file": "a.csv", "id": "2", "name": "bob", "score": "x",
-                                         "seen_at": "2026-01-02T00:00:00Z"}
+    assert json.loads(letters[2][4]) == "{not json"
+    assert json.loads(letters[3][4]) == {"id": "2", "name": "bob", "score": "x", "seen_at": "2026-01-02T00:00:00Z"}
 
 
 def test_each_file_is_loaded_once(drops: Path) -> None:
