@@ -1,11 +1,13 @@
 """An HTTP session that retries what is worth retrying: 429 (honouring Retry-After), 5xx, timeouts and
-dropped connections, with exponential backoff and full jitter; it gives up after `max_attempts`."""
+dropped connections, with exponential backoff and full jitter; it gives up after `max_attempts` with a
+`RequestFailed` that says what happened in words, naming the URL path only (the query may carry a key)."""
 from __future__ import annotations
 
 import logging
 import random
 import time
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +15,17 @@ import requests
 
 log = logging.getLogger("elt.sources")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class RequestFailed(Exception):
+    """The last answer to a request (or the lack of one): `GET /v1/customers answered 404 Not Found`."""
+
+    def __init__(self, method: str, path: str, problem: str, status: int | None = None, attempts: int = 1,
+                 body: str = "") -> None:
+        self.method, self.path, self.problem, self.status, self.attempts = method, path, problem, status, attempts
+        self.body = body  # the start of the answer, for the caller to show once it is scrubbed of secrets
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f"{method} {path} {problem}{tries}")
 
 
 class RetryingSession(requests.Session):
@@ -40,7 +53,8 @@ class RetryingSession(requests.Session):
             response = getattr(failure, "response", None)
             retryable = response is None or response.status_code in RETRY_STATUSES
             if not retryable or attempt == self.max_attempts:
-                raise failure
+                # not chained: requests' own message quotes the whole URL, query (and a key in it) included
+                raise _failed(request, where, failure, attempt, kwargs["timeout"])
             problem = f"HTTP {response.status_code}" if response is not None else type(failure).__name__
             wait = (self._retry_after(response) if response is not None else None) or self._backoff(attempt)
             log.warning("%s %s: %s, attempt %d of %d, retrying in %.1f s", request.method, where, problem,
@@ -61,3 +75,24 @@ class RetryingSession(requests.Session):
             return min(max(0.0, parsedate_to_datetime(header).timestamp() - time.time()), self.max_backoff)
         except (TypeError, ValueError):
             return None
+
+
+def _failed(request: requests.PreparedRequest, where: str, failure: Exception, attempts: int,
+            timeout: Any) -> RequestFailed:
+    response = getattr(failure, "response", None)
+    method = request.method or "GET"
+    if response is not None:
+        reason = response.reason or _phrase(response.status_code)
+        return RequestFailed(method, where, f"answered {response.status_code} {reason}".rstrip(),
+                             response.status_code, attempts, response.text[:200])
+    host = urlsplit(request.url).netloc.rpartition("@")[2]  # never user:password@
+    problem = (f"got no answer within {timeout} s" if isinstance(failure, requests.Timeout)
+               else f"could not reach {host}")
+    return RequestFailed(method, where, problem, None, attempts)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 import dlt
 import duckdb
@@ -30,6 +29,7 @@ from sources.files import FILE_LISTING, files_source
 from sources.lock import pipeline_lock
 from sources.recovery import complete_pending
 from sources.rest import rest_source
+from sources.secrets import redact
 from sources.shop import SCHEMAS, shop_source
 from sources.sql import sql_source
 
@@ -194,19 +194,8 @@ def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
                 f"{cause.schema_entity}" + (f": new column {column}{found}" if column else ""),
                 hint=f"set schema = \"evolve\" on [sources.{source.name}.resources.{cause.table_name}]")
         cause = cause.__cause__ or cause.__context__
-    return SourceError(f"source {source.name}: {err.step} failed: {_redact(source, str(err.exception))}",
+    return SourceError(f"source {source.name}: {err.step} failed: {redact(source, str(err.exception))}",
                        hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
-
-
-def _redact(source: Source, text: str) -> str:
-    """Driver and HTTP errors may quote a URL with a key or a DSN with a password: never show them."""
-    auth = source.options.get("auth") or {}
-    names = [value for key, value in (*source.options.items(), *auth.items()) if key.endswith("_env")]
-    for value in filter(None, (os.environ.get(name) for name in names)):
-        password = urlsplit(value).password if "://" in value else None
-        for secret in filter(None, (value, password)):
-            text = text.replace(secret, "***")
-    return text
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """A real HTTP server on loopback for tests of REST API sources: paginated JSON endpoints, auth, injected faults.
 
-Data, auth, faults and outages are plain attributes that tests change between runs; every request is recorded.
+Data, auth, faults, outages and fixed answers are plain attributes that tests change between runs; every
+request is recorded.
 """
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ class ApiServer:
         self.auth: tuple[str, ...] | None = ("bearer", "s3cret-token")
         self.faults: list[tuple[Any, ...]] = []
         self.down: set[str] = set()
+        # path prefix -> (status, content type, body), answered on every request instead of the endpoint's own
+        # answer: a login page, JSON that is no list of rows
+        self.fixed: dict[str, tuple[int, str, bytes]] = {}
         self.requests: list[Row] = []
         self.lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -124,6 +128,9 @@ class ApiServer:
             return given == f"Basic {expected}"
         raise ValueError(f"unknown auth kind {kind!r}")
 
+    def fixed_answer(self, path: str) -> tuple[int, str, bytes] | None:
+        return next((answer for prefix, answer in self.fixed.items() if path.startswith(prefix)), None)
+
     def take_fault(self, path: str) -> tuple[Any, ...] | None:
         """Remove and return the first fault whose prefix matches `path`."""
         with self.lock:
@@ -135,6 +142,8 @@ class ApiServer:
     def answer(self, path: str, query: dict[str, str]) -> Response:
         """The normal response of an endpoint."""
         parts = path.strip("/").split("/")
+        if parts[0] == "v1":  # the same API under a versioned base_url
+            parts = parts[1:]
         since = query.get("updated_since")
         try:
             if parts == ["customers"]:
@@ -174,10 +183,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(self.headers)
         arrived = time.monotonic()
         delay = 0.0
+        content_type = "application/json"
         if not api.authorized(self.headers, query):
             status, extra, body = _json(401, {"error": "unauthorized"})
         elif any(url.path.startswith(prefix) for prefix in api.down):
             status, extra, body = _json(503, {"error": "service unavailable"})
+        elif fixed := api.fixed_answer(url.path):
+            status, content_type, body = fixed
+            extra = {}
         else:
             fault = api.take_fault(url.path)
             kind, arg = (fault[1], fault[2] if len(fault) > 2 else None) if fault else (None, None)
@@ -198,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(delay)
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for name, value in extra.items():
                 self.send_header(name, value)
