@@ -21,13 +21,39 @@ from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceI
 from soda_postgres.common.data_sources.postgres_data_source import PostgresDataSourceImpl
 from soda_postgres.common.data_sources.postgres_data_source_connection import PostgresDataSource
 
+from checks.contract_sql import RELATION
 from checks.contracts import Contract
 from elt.errors import EltError
 from elt.warehouse import Warehouse
 
 DATA_SOURCE = "warehouse"
+
+
+class _OneLine(logging.Filter):
+    """Soda logs a query the warehouse refused with the SQL, the database's caret diagram and two chained
+    tracebacks, through the root logger to the console. One line says it: what Soda was doing and the
+    database's first line. The record is shortened, not dropped: Soda counts the errors it captures to
+    decide what to run. `elt --debug` keeps the whole record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and not logging.getLogger("elt").isEnabledFor(logging.DEBUG):
+            record.msg, record.args = _one_line(record), ()
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def _one_line(record: logging.LogRecord) -> str:
+    """What Soda was doing (its message's first line) and why (the exception's first line)."""
+    lines = record.getMessage().strip().splitlines()
+    what = lines[0].rstrip(" :") if lines else ""
+    cause = str(record.exc_info[1]).strip().splitlines() if record.exc_info and record.exc_info[1] else []
+    why = cause[0] if cause else ""
+    return f"{what}: {why}" if what and why and why not in what else what or why
+
+
 # Soda logs a full results table per contract at INFO; the gate report says the same in one line per check.
 logging.getLogger("soda").setLevel(logging.WARNING)
+logging.getLogger("soda").addFilter(_OneLine())
 
 
 @dataclass(frozen=True)
@@ -62,7 +88,7 @@ def retarget(wh: Warehouse, contract: Contract, relation: str) -> str:
     document = dict(contract.document)
     database = [wh.raw.info.dbname] if wh.target.type == "postgres" else []
     document["dataset"] = "/".join([DATA_SOURCE, *database, schema, table])
-    document["variables"] = {"RELATION": {"default": relation}}
+    document["variables"] = {RELATION: {"default": relation}}
     return yaml.safe_dump(document, sort_keys=False)
 
 
@@ -113,7 +139,7 @@ def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | Non
                 warn_only=warn,
             ))
         for error in result.get_errors():
-            outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, str(error)))
+            outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, wh.target.redact(str(error))))
     if not outcomes:
         outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, "no check was evaluated"))
     return outcomes
