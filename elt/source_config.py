@@ -128,8 +128,9 @@ def _sql_database(entry: _Reader, root: Path) -> dict[str, Any]:
 
 def _filesystem(entry: _Reader, root: Path) -> dict[str, Any]:
     bucket_url = entry.get("bucket_url", str)
-    if "://" not in bucket_url:  # a local folder, relative to the project unless absolute
-        bucket_url = f"file://{root / bucket_url}"
+    if "://" not in bucket_url:  # a local folder, relative to the project unless absolute; which files are
+        # new does not depend on where the project is (sources/file_registry.py keeps paths relative to it)
+        bucket_url = f"file://{(root / bucket_url).resolve()}"
     return {"bucket_url": bucket_url, "chunk_rows": _positive(entry, "chunk_rows", int, 100_000),
             "max_dead_letters": _dead_letter_limit(entry),
             "resources": _resources(entry, "filesystem", typed=True)}
