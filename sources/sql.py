@@ -19,6 +19,7 @@ from elt.errors import ConfigError, SourceError
 from elt.source_config import Resource
 from sources.hints import hints
 from sources.secrets import secret
+from sources.sql_checks import check_source
 
 # DSN scheme -> (SQLAlchemy URL scheme for reflection, connectorx URL scheme for the data)
 SCHEMES = {"postgresql": ("postgresql+psycopg2", "postgresql"), "postgres": ("postgresql+psycopg2", "postgresql"),
@@ -30,8 +31,9 @@ def urls(source: Source) -> tuple[str, str]:
     dsn = secret(source.options["dsn_env"], source)
     scheme = urlsplit(dsn).scheme.split("+")[0] if "://" in dsn else ""
     if scheme not in SCHEMES:
+        found = f" (it starts with {scheme}://)" if scheme else ""  # the scheme only: the rest may hold a password
         raise ConfigError(f"source {source.name}: {source.options['dsn_env']} must be a postgresql:// or "
-                          "mysql:// URL", hint="e.g. postgresql://user:password@host:5432/database")
+                          f"mysql:// URL{found}", hint="e.g. postgresql://user:password@host:5432/database")
     rest = dsn.split("://", 1)[1]
     alchemy, cx = SCHEMES[scheme]
     return f"{alchemy}://{rest}", f"{cx}://{rest}"
@@ -39,6 +41,7 @@ def urls(source: Source) -> tuple[str, str]:
 
 def sql_source(source: Source) -> Any:
     alchemy_url, cx_url = urls(source)
+    check_source(source, alchemy_url)
     opts = source.options
     resources = []
     for spec in opts["resources"].values():
