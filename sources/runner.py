@@ -17,13 +17,16 @@ from typing import Any, Iterator
 import dlt
 import duckdb
 import pyarrow as pa
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException, LookupTraces
+from dlt.common.destination.client import DestinationClientConfiguration
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from elt import warehouse
 from elt.config import Project, Source, Target
-from elt.errors import DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
+from elt.errors import ConfigError, DeadLettersExceeded, EltError, SchemaFrozenError, SourceError
 from sources.dead_letters import DEAD_LETTERS, DeadLetters
 from sources.files import FILE_LISTING, files_source
 from sources.lock import pipeline_lock
@@ -120,7 +123,10 @@ def destination_for(target: Target) -> tuple[Any, str]:
         credentials = DuckDbCredentials(str(target.path), global_config={"memory_limit": DUCKDB_LOAD_MEMORY})
         return dlt.destinations.duckdb(credentials), "parquet"
     if target.type == "postgres":
-        return dlt.destinations.postgres(credentials=target.dsn()), LOADER_FORMAT_POSTGRES
+        credentials = PostgresCredentials(target.dsn())
+        # dlt requires a password; trust, peer and ~/.pgpass logins have none (libpq reads "" as none given)
+        credentials.password = credentials.password or ""
+        return dlt.destinations.postgres(credentials=credentials), LOADER_FORMAT_POSTGRES
     raise SourceError(f"target {target.name} ({target.type}) cannot be loaded into from here",
                       hint="use a duckdb or postgres target")
 
@@ -149,7 +155,9 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
             with _row_ids_if_scd2(source):
                 pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
         except PipelineStepFailed as err:
-            raise _step_error(source, err) from err
+            raise _step_error(source, target, err) from err
+        except ConfigurationException as err:  # dlt resolving its configuration outside a step
+            raise _config_error(source, target, err) from err
     counts = _extracted_rows(pipeline)
     rows = {table: count for table, count in counts.items() if count and table != DEAD_LETTERS}
     result = LoadResult(source=source.name, dataset=source.dataset, rows=rows,
@@ -178,12 +186,14 @@ def _extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
     return counts
 
 
-def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
+def _step_error(source: Source, target: Target, err: PipelineStepFailed) -> EltError:
     """Our own errors raised inside dlt's steps come out as they are; others get the step and the cause."""
     cause: BaseException | None = err.exception
     while cause is not None:
         if isinstance(cause, EltError):
             return cause
+        if isinstance(cause, ConfigurationException):
+            return _config_error(source, target, cause)
         if isinstance(cause, DataValidationError):  # dlt's contract of a frozen sql_database table
             column, item = cause.column_name, cause.data_item
             item = item[0] if isinstance(item, list) and item else item
@@ -194,8 +204,39 @@ def _step_error(source: Source, err: PipelineStepFailed) -> EltError:
                 f"{cause.schema_entity}" + (f": new column {column}{found}" if column else ""),
                 hint=f"set schema = \"evolve\" on [sources.{source.name}.resources.{cause.table_name}]")
         cause = cause.__cause__ or cause.__context__
-    return SourceError(f"source {source.name}: {err.step} failed: {redact(source, str(err.exception))}",
+    return SourceError(f"source {source.name}: {err.step} failed: {_redacted(source, target, str(err.exception))}",
                        hint="the cursor did not move; fix the cause and run again (pending data is loaded first)")
+
+
+def _config_error(source: Source, target: Target, err: ConfigurationException) -> ConfigError:
+    """dlt's configuration dump names neither our target nor our variable (and may grow with every provider it
+    probed): say which target or source, and which setting, without any value."""
+    missing = _missing_fields(err) if isinstance(err, ConfigFieldMissingException) else []
+    if missing and isinstance(err.config, DestinationClientConfiguration):
+        fields = ", ".join(name.removeprefix("credentials.") for name in missing)
+        where = f"in ${target.dsn_env}" if target.dsn_env else f"in [targets.{target.name}]"
+        return ConfigError(f"target {target.name}: dlt's {target.type} destination needs the {fields} {where}",
+                           hint=f"export {target.dsn_env}=postgresql://USER:PASSWORD@HOST:5432/DATABASE (no "
+                                "password for trust or ~/.pgpass logins)"
+                           if target.dsn_env else f"check [targets.{target.name}] in elt.toml")
+    problem = f"needs {', '.join(missing)}" if missing else _redacted(source, target, str(err).splitlines()[0])
+    return ConfigError(f"source {source.name}: dlt's configuration {problem}",
+                       hint=f"check [sources.{source.name}] in elt.toml and the variables its *_env keys name")
+
+
+def _missing_fields(err: ConfigFieldMissingException) -> list[str]:
+    """The innermost missing fields (`credentials.password`), never their values."""
+    def walk(prefix: str, traces: dict) -> list[str]:
+        found = []
+        for name, lookups in traces.items():
+            nested = [lookup for lookup in lookups if isinstance(lookup, LookupTraces)]
+            found += [f for lookup in nested for f in walk(f"{prefix}{name}.", lookup.traces)] or [prefix + name]
+        return found
+    return walk("", err.traces)
+
+
+def _redacted(source: Source, target: Target, text: str) -> str:
+    return target.redact(redact(source, text))
 
 
 @contextmanager
