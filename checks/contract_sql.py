@@ -40,6 +40,11 @@ def unknown_variable(text: str) -> tuple[str, str] | None:
     return None
 
 
+def reads_candidate(query: str) -> bool:
+    """A `query:` runs as written: without ${var.RELATION} it checks some other relation than the candidate."""
+    return any(m.groups() == ("var", RELATION) for m in REFERENCE.finditer(query))
+
+
 def syntax_error(text: str, kind: str, dialect: str) -> str | None:
     """What is wrong with `text` as SQL, or None. `kind`: "query" (one SELECT) or "expression" (a condition
     or an aggregate). Variables are replaced by names of the same length, so positions stay those of the text.

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from checks.contract_sql import syntax_error, unknown_variable
+from checks.contract_sql import reads_candidate, syntax_error, unknown_variable
 from elt.errors import ContractError, Location
 from elt.textfile import read_utf8
 
@@ -101,9 +101,13 @@ def load_contracts(contracts_dir: Path, outputs: dict[str, list[str] | None],
 
     `dialect`: the warehouse's, in which the SQL of `query:` checks runs as written.
     """
-    contracts = {}
+    contracts: dict[str, Contract] = {}
     for path in discover(contracts_dir):
         contract = load_contract(path, outputs, dialect)
+        if contract.model in contracts:  # orders.yml and orders.yaml: one would silently replace the other
+            raise ContractError(f"a second contract for model {contract.model} (the first: "
+                                f"{contracts[contract.model].path.name})", where=Location(path),
+                                hint="merge them into one file")
         contracts[contract.model] = contract
     return contracts
 
@@ -210,6 +214,9 @@ class _Validator:
                 if problem:
                     raise self.fail(at, problem, hint="fix the SQL; it runs on the warehouse as written, "
                                     "with ${var.RELATION} the relation being verified")
+                if key == "query" and not reads_candidate(value):
+                    raise self.fail(at, "the query does not read ${var.RELATION}, the version being verified",
+                                    hint="select from ${var.RELATION}, not from the model's published name")
 
     def value_list(self, values: Any, where: str) -> None:
         if not isinstance(values, list) or not values:

@@ -118,8 +118,11 @@ def test_valid_contract(tmp_path):
     (lambda d: d["checks"].append({"aggregate": None}), "checks[3].aggregate", "unknown check type"),
     (lambda d: d["columns"][0]["checks"].append({"aggregate": {"function": "median", "threshold": {"must_be": 1}}}),
      "columns[0].checks[2].aggregate.function", "not an aggregate function Soda has"),
-    (lambda d: d["checks"].append({"failed_rows": {"query": "select 1", "expression": "amount < 0"}}),
+    (lambda d: d["checks"].append({"failed_rows": {"query": "select * from ${var.RELATION}",
+                                                    "expression": "amount < 0"}}),
      "checks[3].failed_rows", "either `query` or `expression`, not both"),
+    (lambda d: d["checks"].append({"failed_rows": {"query": "select * from analytics.orders where amount < 0"}}),
+     "checks[3].failed_rows.query", "does not read ${var.RELATION}, the version being verified"),
     # variables: the toolkit passes RELATION; Soda has NOW and DATA_TIMESTAMP
     (lambda d: d["checks"].append({"failed_rows": {"query": "select * from ${var.RELATON}"}}),
      "checks[3].failed_rows.query", "unknown variable ${var.RELATON} — did you mean ${var.RELATION}? known variables: "
@@ -155,6 +158,15 @@ def test_contract_for_unknown_model(tmp_path):
     path.write_text(yaml.safe_dump(BASE))
     with pytest.raises(ContractError, match="no model named ordres"):
         load_contract(path, OUTPUTS)
+
+
+def test_two_contracts_for_one_model(tmp_path):
+    write(tmp_path, BASE)
+    (tmp_path / "orders.yaml").write_text(yaml.safe_dump(BASE))
+    with pytest.raises(ContractError) as err:
+        load_contracts(tmp_path, OUTPUTS)
+    assert str(err.value) == (f"{tmp_path / 'orders.yml'}: a second contract for model orders (the first: "
+                              "orders.yaml) — merge them into one file")
 
 
 def test_yaml_syntax_error_has_line(tmp_path):

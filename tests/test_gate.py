@@ -51,7 +51,7 @@ def test_not_evaluated_fails_the_gate(con, tmp_path):
     """Soda reports a check it could not evaluate as ok; the gate does not."""
     found = outcomes(con, tmp_path, [
         {"row_count": None},
-        {"failed_rows": {"query": "select * from _elt.no_such_table"}},
+        {"failed_rows": {"query": "select * from ${var.RELATION} join _elt.no_such_table using (order_id)"}},
     ])
     report = decide(found)
     assert not report.passed
