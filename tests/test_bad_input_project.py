@@ -81,6 +81,11 @@ ERROR_CASES = [
      ("lint",), (f"{CONTRACT}: checks[3].failed_rows.query:", "SQL syntax error at line 3, column", "fix the SQL")),
     ("query_not_a_select", replace(CONTRACT, FAILED_ROWS_QUERY, "query: delete from ${var.RELATION}"), ("lint",),
      (f"{CONTRACT}: checks[3].failed_rows.query:", "a query must be exactly one SELECT")),
+    ("query_reads_the_published_name", replace(CONTRACT, "from ${var.RELATION}", "from analytics.orders"), ("lint",),
+     (f"{CONTRACT}: checks[3].failed_rows.query:", "does not read ${var.RELATION}", "not from the model's published")),
+    ("two_contracts_for_one_model", lambda project: (project / CONTRACT).with_suffix(".yaml").write_bytes(
+        (project / CONTRACT).read_bytes()), ("lint",),
+     (f"{CONTRACT}: a second contract for model orders (the first: orders.yaml)", "merge them")),
     ("expression_syntax_error", replace(CONTRACT, FAILED_ROWS_QUERY, "expression: paid_amount <> amount and"),
      ("lint",), (f"{CONTRACT}: checks[3].failed_rows.expression:", "SQL syntax error at line 1, column")),
 ]
