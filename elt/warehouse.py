@@ -10,9 +10,10 @@ Postgres advisory lock, so a second writer fails at once naming the holder.
 from __future__ import annotations
 
 import hashlib
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 
@@ -138,7 +139,7 @@ def lock_path(target: Target) -> Path:
 
 
 def last_holder(target: Target) -> str | None:
-    """What the current (or a crashed) holder of the writer lock wrote about itself; None when released.
+    """What the current (or a killed) holder of the writer lock wrote about itself; None when released.
 
     Read without taking the lock, so asking never makes a starting run fail.
     """
@@ -151,20 +152,29 @@ def last_holder(target: Target) -> str | None:
 
 
 @contextmanager
-def exclusive(target: Target, who: str = "") -> Iterator[None]:
-    """Hold the target's writer lock for the duration of a run; `who` tells waiting runs who has it."""
+def exclusive(target: Target, who: str = "", wait_seconds: float = 0,
+              on_wait: Callable[[str], None] | None = None) -> Iterator[str | None]:
+    """Hold the target's writer lock for the duration of a run; `who` tells waiting runs who has it.
+
+    Held by another: fail at once (`wait_seconds=0`), or call `on_wait(holder)` and wait that long. The
+    lock dies with its holder (kernel file lock, Postgres session), so a killed run never blocks the next;
+    yields the holder such a run left behind, None after a clean release.
+    """
     holder = filelock.me(who)
-    if target.type == "postgres":
-        with _pg_exclusive(target, holder):
-            yield
-        return
-
-    def refuse(other: str) -> None:
-        raise WarehouseBusyError(f"warehouse {target.path} is in use by {other}",
-                                 hint="wait for that run to finish, then run again")
-
-    with filelock.held(lock_path(target), holder, refuse):
-        yield
+    try:
+        if target.type == "postgres":
+            with _pg_exclusive(target, holder, wait_seconds, on_wait) as left_behind:
+                yield left_behind
+        else:
+            with filelock.held(lock_path(target), holder, wait_seconds, on_wait) as left_behind:
+                yield left_behind
+    except filelock.Busy as busy:
+        if not wait_seconds:
+            raise WarehouseBusyError(f"warehouse {target.describe()} is in use by {busy.holder}",
+                                     hint="wait for that run to finish, then run again") from None
+        raise WarehouseBusyError(f"waited {int(wait_seconds)}s for warehouse {target.name}, held by {busy.holder}",
+                                 hint="see the running flow runs in the Prefect UI, or raise "
+                                      "wait_for_warehouse_seconds") from None
 
 
 def _advisory_key(target: Target) -> int:
@@ -176,18 +186,29 @@ WRITER_TABLE = f"{INTERNAL_SCHEMA}.writer"  # who holds the advisory lock, for t
 
 
 @contextmanager
-def _pg_exclusive(target: Target, me: str) -> Iterator[None]:
+def _pg_exclusive(target: Target, me: str, wait_seconds: float | None,
+                  on_wait: Callable[[str], None] | None) -> Iterator[str | None]:
     wh = connect(target)
     try:
-        if not wh.execute("select pg_try_advisory_lock(?)", [_advisory_key(target)]).fetchone()[0]:
-            raise WarehouseBusyError(f"target {target.name} is in use by {_pg_holder(target) or 'another session'}",
-                                     hint="wait for that run to finish, then run again")
+        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+        waiting = False
+        while not wh.execute("select pg_try_advisory_lock(?)", [_advisory_key(target)]).fetchone()[0]:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise filelock.Busy(_pg_holder(target) or "another session")
+            if not waiting and on_wait:
+                on_wait(_pg_holder(target) or "another session")
+            waiting = True
+            time.sleep(filelock.POLL_SECONDS)
         wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
         wh.execute(f"create table if not exists {WRITER_TABLE} (holder varchar not null)")
         with wh.transaction():
+            row = wh.execute(f"select holder from {WRITER_TABLE}").fetchone()
             wh.execute(f"delete from {WRITER_TABLE}")
             wh.execute(f"insert into {WRITER_TABLE} values (?)", [me])
-        yield
+        try:
+            yield row[0] if row else None
+        finally:
+            wh.execute(f"delete from {WRITER_TABLE}")
     finally:
         wh.close()  # ending the session releases its advisory lock, also after a crash
 

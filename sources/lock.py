@@ -19,5 +19,6 @@ def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
     def wait(holder: str) -> None:
         log.warning("pipeline %s is in use by %s; waiting for it to finish", pipeline.pipeline_name, holder)
 
-    with filelock.held(Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock", filelock.me(), wait):
+    path = Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
+    with filelock.held(path, filelock.me(), wait_seconds=None, on_wait=wait):
         yield
