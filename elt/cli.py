@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("elt").setLevel(logging.DEBUG if args.debug else logging.INFO)
     for noisy in ("dlt", "httpx", "httpcore", "soda"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.command(args)
     except EltError as err:
@@ -31,9 +33,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {_relative(str(err))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        code = 128 + (stop.args[0] if stop.args else signal.SIGINT)
+        print("interrupted: the next run takes over from where this one stopped", file=sys.stderr)
+        return code
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (workers, containers, `timeout`) stops a run like Ctrl-C: locks released, no traceback."""
+    raise KeyboardInterrupt(signum)
 
 
 class _RunFormatter(logging.Formatter):
@@ -60,10 +68,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     project = _project(args)  # validate config and target before paying for Prefect's start-up
     from elt import warehouse
 
-    warehouse.check_runnable(project.target(args.target))
+    target = project.target(args.target)
+    warehouse.check_runnable(target)
+    _check_contracts(project, target)
     from flows.elt_flow import elt_pipeline
+    from flows.server import ensure_api
 
     _quiet_prefect_tracebacks(args.debug)
+    ensure_api()
     summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
                            project_dir=str(project.root))
     for load in summary.loads:
@@ -136,8 +148,34 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"{len(violations)} problem(s) in {len(context.models) + len(context.parse_errors)} model(s)",
               file=sys.stderr)
         return 1
-    print(f"{len(context.models)} model(s) OK", file=sys.stderr)
+    contracts = _check_contracts(project, project.target(args.target), context)
+    print(f"{len(context.models)} model(s) OK, {len(contracts)} contract(s) OK", file=sys.stderr)
     return 0
+
+
+RAW_DEPENDENT_LINT = ("L002", "L003")  # unknown tables and columns: a first load may still create them
+
+
+def _check_contracts(project, target, context=None) -> dict:
+    """Validate the models and every contract before anything is extracted; returns the contracts.
+
+    Lint problems about tables and columns may be raw tables the first load creates: the run lints again
+    after extraction, with the tables as loaded, and checks those models' contracts then.
+    """
+    from checks.contracts import load_contracts
+    from elt.errors import LintError
+    from sources.runner import raw_relations_of
+    from transforms.plan import lint_project
+
+    if context is None:
+        context, violations = lint_project(project.models_dir, raw_relations_of(project, target), project.dialect,
+                                           project.published_schema)
+        if [v for v in violations if v.code not in RAW_DEPENDENT_LINT]:
+            raise LintError(violations)
+        if violations:
+            return {}
+    outputs = {name: context.relations.get(name) for name in context.by_name}
+    return load_contracts(project.contracts_dir, outputs, target.dialect)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:

@@ -77,7 +77,7 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
     raw = runner.raw_relations(project, warehouse.raw_catalog(wh))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
-    contracts = load_contracts(project.contracts_dir, plan.outputs())
+    contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect)
     return plan, contracts
 
 

@@ -9,3 +9,6 @@ os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 os.environ["EXTRACT__NEXT_ITEM_MODE"] = "fifo"
 # dlt keeps every loaded file in its working folder unless told otherwise: disk would grow with every run.
 os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
+# dlt would hold SIGTERM/Ctrl-C until its normalize or load step has drained, then report a failed step (which
+# a flow retries). A stop must stop within seconds: the next run completes the package (sources/recovery.py).
+os.environ.setdefault("RUNTIME__INTERCEPT_SIGNALS", "false")

@@ -55,7 +55,7 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
 
 def test_lint_and_compile(project_dir):
     lint = elt(project_dir, "lint")
-    assert lint.returncode == 0 and "6 model(s) OK" in lint.stderr
+    assert lint.returncode == 0 and "6 model(s) OK, 3 contract(s) OK" in lint.stderr
     compiled = elt(project_dir, "compile", "--dialect", "postgres", "daily_revenue")
     assert compiled.returncode == 0
     assert "DATE_TRUNC('DAY', ordered_at)" in compiled.stdout
