@@ -15,7 +15,7 @@ from sources.secrets import redact
 
 CONNECT_TIMEOUT_SECONDS = 10
 MYSQL_UNKNOWN_DATABASE = 1049
-SYSTEM_DATABASES = {"information_schema", "mysql", "performance_schema", "sys", "template0", "template1"}
+SYSTEM_SCHEMAS = {"information_schema", "mysql", "performance_schema", "sys", "template0", "template1"}
 SHOWN = 8  # names listed in a message; more are counted
 
 
@@ -39,7 +39,7 @@ def _check_resources(source: Source, con: sa.Connection) -> None:
     if schema is not None and schema not in (schemas := inspector.get_schema_names()):
         raise SourceError(f"source {source.name}: the database has no schema {schema}",
                           hint=f"fix database_schema in [sources.{source.name}]; schemas there: "
-                               f"{_names(schemas, schema)}")
+                               f"{_names([name for name in schemas if name not in SYSTEM_SCHEMAS], schema)}")
     where = f"schema {schema}" if schema else f"database {con.engine.url.database}"
     tables = [*inspector.get_table_names(schema), *inspector.get_view_names(schema)]
     for spec in source.options["resources"].values():
@@ -102,7 +102,7 @@ def _databases(url: sa.URL) -> str:
         return ""
     finally:
         engine.dispose()
-    return _names([name for name in names if name not in SYSTEM_DATABASES], url.database or "")
+    return _names([name for name in names if name not in SYSTEM_SCHEMAS], url.database or "")
 
 
 def _driver_message(source: Source, err: BaseException) -> str:
