@@ -139,10 +139,16 @@ def test_rollback_restores_previous_answers(any_project, monkeypatch):
 
 
 def test_one_writer_at_a_time(any_project):
+    """A live holder of the warehouse lock (here a writer outside any flow) is waited for, never taken over."""
+    from flows.elt_flow import elt_pipeline
+
     target = load_project(any_project).target()
-    with warehouse.exclusive(target):
-        with pytest.raises(WarehouseBusyError, match="is in use by pid"):
-            run(any_project)
+    with warehouse.exclusive(target, who="a backfill"):
+        with pytest.raises(WarehouseBusyError, match=r"waited 1s for warehouse \w+, held by a backfill, pid"):
+            elt_pipeline(project_dir=str(any_project), wait_for_warehouse_seconds=1)
+        with pytest.raises(WarehouseBusyError, match="is in use by a backfill, pid"):
+            with warehouse.exclusive(target):
+                pass
 
 
 def _artifacts(flow_run_id) -> dict:
