@@ -20,7 +20,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.rest_api.config_setup import create_auth, create_paginator
 
 from elt.config import Source
-from elt.errors import SourceError
+from elt.errors import ConfigError, EltError, SourceError
 from elt.source_config import Resource
 from sources.dead_letters import DeadLetters
 from sources.hints import hints
@@ -85,7 +85,7 @@ def _pages(client: RESTClient, source: Source, spec: Resource, path: str, params
         raise _request_error(source, spec, failure) from None
 
 
-def _request_error(source: Source, spec: Resource, failure: RequestFailed) -> SourceError:
+def _request_error(source: Source, spec: Resource, failure: RequestFailed) -> EltError:
     """What went wrong with which request, and which key of elt.toml to look at."""
     table, key = f"[sources.{source.name}]", f"[sources.{source.name}.resources.{spec.name}]"
     excerpt = f" (first bytes: {_excerpt(redact(source, failure.body))})" if failure.body else ""
@@ -111,7 +111,10 @@ def _request_error(source: Source, spec: Resource, failure: RequestFailed) -> So
         hint = f"the API kept failing; run again later, or raise max_attempts in {table}"
     else:
         hint = f"the API refused the request; check params and incremental in {key}"
-    return SourceError(f"source {source.name}: {failure}{excerpt}", hint=f"{hint}; the cursor did not move")
+    # what only a change to elt.toml or a secret can fix is a ConfigError: the flow does not retry those
+    fixable = failure.status in (401, 403, 404) or isinstance(failure, _NoRows) and failure.reason != "broken"
+    error = ConfigError if fixable else SourceError
+    return error(f"source {source.name}: {failure}{excerpt}", hint=f"{hint}; the cursor did not move")
 
 
 class _NoRows(RequestFailed):

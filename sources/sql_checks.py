@@ -1,6 +1,8 @@
 """Before a SQL source extracts: its database answers, every table resource names a table (or view) there and
 every query resource compiles. Each failure names the source, the resource's key in elt.toml and what
-exists instead; without this, dlt's sql_table fails on reflection with a bare traceback.
+exists instead; without this, dlt's sql_table fails on reflection with a bare traceback. What only a change
+to elt.toml or the DSN can fix is a ConfigError (the flow does not retry it); a server that does not answer
+is a SourceError.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from elt.config import Source
-from elt.errors import SourceError
+from elt.errors import ConfigError, EltError, SourceError
 from sources.secrets import redact
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -20,7 +22,7 @@ SHOWN = 8  # names listed in a message; more are counted
 
 
 def check_source(source: Source, alchemy_url: str) -> None:
-    """Fail with a clear SourceError unless the database, its tables and the queries are all there."""
+    """Fail with a clear error unless the database, its tables and the queries are all there."""
     engine = sa.create_engine(alchemy_url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     try:
         try:
@@ -37,7 +39,7 @@ def _check_resources(source: Source, con: sa.Connection) -> None:
     schema = source.options["database_schema"]
     inspector = sa.inspect(con)
     if schema is not None and schema not in (schemas := inspector.get_schema_names()):
-        raise SourceError(f"source {source.name}: the database has no schema {schema}",
+        raise ConfigError(f"source {source.name}: the database has no schema {schema}",
                           hint=f"fix database_schema in [sources.{source.name}]; schemas there: "
                                f"{_names([name for name in schemas if name not in SYSTEM_SCHEMAS], schema)}")
     where = f"schema {schema}" if schema else f"database {con.engine.url.database}"
@@ -50,7 +52,7 @@ def _check_resources(source: Source, con: sa.Connection) -> None:
         table = spec.options.get("table", spec.name)
         if table not in tables:
             setting = "table" if "table" in spec.options else "the resource name (or table = \"...\")"
-            raise SourceError(f"source {source.name}: {where} has no table {table}",
+            raise ConfigError(f"source {source.name}: {where} has no table {table}",
                               hint=f"fix {setting} in {key}; tables there: {_names(tables, table)}")
 
 
@@ -61,20 +63,20 @@ def _check_query(source: Source, con: sa.Connection, query: str, key: str) -> No
     try:
         cursor.execute(probe)
     except con.dialect.loaded_dbapi.Error as err:
-        raise SourceError(f"source {source.name}: the query of {key} fails: {_driver_message(source, err)}",
+        raise ConfigError(f"source {source.name}: the query of {key} fails: {_driver_message(source, err)}",
                           hint="fix query there; it must be one SELECT (it runs as SELECT * FROM (query) AS q)"
                           ) from None
     finally:
         cursor.close()
 
 
-def _connect_error(source: Source, alchemy_url: str, err: sa.exc.DBAPIError) -> SourceError:
+def _connect_error(source: Source, alchemy_url: str, err: sa.exc.DBAPIError) -> EltError:
     url = sa.engine.make_url(alchemy_url)
     env = source.options["dsn_env"]
     server = f"{url.host}:{url.port or ('3306' if url.get_backend_name() == 'mysql' else '5432')}"
     if _unknown_database(err.orig, url.database):
         there = _databases(url)
-        return SourceError(f"source {source.name}: database {url.database} does not exist on {server}",
+        return ConfigError(f"source {source.name}: database {url.database} does not exist on {server}",
                            hint=f"fix the database at the end of the DSN in {env}"
                                 + (f"; databases there: {there}" if there else ""))
     return SourceError(f"source {source.name}: cannot connect to {server} as {url.username}: "

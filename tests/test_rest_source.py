@@ -169,7 +169,7 @@ def test_an_api_key_in_the_query_never_reaches_an_error(tmp_path: Path, monkeypa
                                             'key_env = "CRM_KEY" }')
     project = source_project(tmp_path / "p", toml)
     api_server.auth = ("api_key", "X-Other", "another-key")  # the server refuses ours
-    with pytest.raises(SourceError, match=r"GET /\w+ answered 401 Unauthorized") as failure:
+    with pytest.raises(ConfigError, match=r"GET /\w+ answered 401 Unauthorized") as failure:
         extract(project, "crm")
     assert "check the credentials in CRM_KEY" in str(failure.value)
     assert "k-9f8e7d" not in "".join(traceback.format_exception(failure.value))  # --debug shows the chain
