@@ -35,21 +35,11 @@ def held(path: Path, holder: str, wait_seconds: float | None = 0,
     """Hold the lock on `path`; yields the holder a killed run left behind (None after a clean release).
 
     If another process has it: raise `Busy` at once (`wait_seconds=0`), or call `on_wait(its holder)` once
-    and wait up to `wait_seconds` (None: for ever), then raise `Busy`. The wait polls, so a signal or a
-    deadline always gets through.
+    and wait up to `wait_seconds` (None: for ever), then raise `Busy`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
-        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-        waiting = False
-        while not _try_lock(handle):
-            other = _read(handle) or "another process"
-            if deadline is not None and time.monotonic() >= deadline:
-                raise Busy(other)
-            if not waiting and on_wait:
-                on_wait(other)
-            waiting = True
-            time.sleep(POLL_SECONDS)
+        acquire(lambda: _try_lock(handle), lambda: _read(handle) or "another process", wait_seconds, on_wait)
         left_behind = _read(handle) or None
         _write(handle, holder)
         try:
@@ -57,6 +47,21 @@ def held(path: Path, holder: str, wait_seconds: float | None = 0,
         finally:
             _write(handle, "")
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def acquire(take: Callable[[], bool], holder: Callable[[], str], wait_seconds: float | None,
+            on_wait: Callable[[str], None] | None) -> None:
+    """Call `take` until it succeeds; past `wait_seconds` raise `Busy(holder())`. Polls, so a signal or the
+    deadline always gets through; `on_wait(holder())` is called once, when the first attempt fails."""
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    waiting = False
+    while not take():
+        if deadline is not None and time.monotonic() >= deadline:
+            raise Busy(holder())
+        if not waiting and on_wait:
+            on_wait(holder())
+        waiting = True
+        time.sleep(POLL_SECONDS)
 
 
 def _try_lock(handle) -> bool:

@@ -10,7 +10,6 @@ Postgres advisory lock, so a second writer fails at once naming the holder.
 from __future__ import annotations
 
 import hashlib
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -190,15 +189,8 @@ def _pg_exclusive(target: Target, me: str, wait_seconds: float | None,
                   on_wait: Callable[[str], None] | None) -> Iterator[str | None]:
     wh = connect(target)
     try:
-        deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-        waiting = False
-        while not wh.execute("select pg_try_advisory_lock(?)", [_advisory_key(target)]).fetchone()[0]:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise filelock.Busy(_pg_holder(target) or "another session")
-            if not waiting and on_wait:
-                on_wait(_pg_holder(target) or "another session")
-            waiting = True
-            time.sleep(filelock.POLL_SECONDS)
+        filelock.acquire(lambda: wh.execute("select pg_try_advisory_lock(?)", [_advisory_key(target)]).fetchone()[0],
+                         lambda: _pg_holder(target) or "another session", wait_seconds, on_wait)
         wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
         wh.execute(f"create table if not exists {WRITER_TABLE} (holder varchar not null)")
         with wh.transaction():

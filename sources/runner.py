@@ -155,6 +155,8 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
             with _row_ids_if_scd2(source):
                 pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
         except PipelineStepFailed as err:
+            if isinstance(err.exception, KeyboardInterrupt):  # Ctrl-C or SIGTERM (elt/cli.py): a stop, not a failure
+                raise err.exception from None
             raise _step_error(source, target, err) from err
         except ConfigurationException as err:  # dlt resolving its configuration outside a step
             raise _config_error(source, target, err) from err

@@ -168,3 +168,23 @@ def test_two_runs_at_once_on_a_fresh_prefect_home_print_no_traceback(tmp_path):
     for output in outputs:
         assert "Traceback" not in output and "startup failed" not in output, output[-3000:]
     assert sum("published publication 1" in output for output in outputs) == 1
+
+
+def test_sigterm_stops_elt_extract_and_the_next_extract_completes_it(tmp_path, reference):
+    """Outside a flow too: dlt does not hold the signal until its step drains, nor reports it as a failure."""
+    project = copy_project(tmp_path / "project")
+    env = _env(None, tmp_path)
+    process = subprocess.Popen([str(ELT), "extract"], cwd=project, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "Normalize shop" in line:
+            os.killpg(process.pid, signal.SIGTERM)
+            break
+    output = "".join(seen) + process.communicate(timeout=30)[0]
+    assert process.returncode == 128 + signal.SIGTERM, output[-3000:]
+    assert "interrupted" in output and "Traceback" not in output and "error:" not in output, output[-3000:]
+    again = subprocess.run([str(ELT), "extract"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert query(project, RAW_COUNTS) == reference["raw"]
