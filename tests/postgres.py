@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# A password in the DSN although the server trusts local connections: dlt requires one, and the secret-scan
-# test looks for it in every output.
+# A password in the DSN although the server trusts local connections: the secret-scan test looks for it in
+# every output (password-less DSNs are tested on their own).
 TEST_PASSWORD = "elt-test-S3cret-pw"
 PG_ADMIN = os.environ.get("ELT_TEST_PG_ADMIN_DSN", f"postgresql://postgres:{TEST_PASSWORD}@127.0.0.1:5432/postgres")
 
