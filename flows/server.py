@@ -1,19 +1,35 @@
-"""Prefect's temporary server (no PREFECT_API_URL), started by one process at a time.
+"""Prefect's temporary server (no PREFECT_API_URL): started by one process at a time, out of Ctrl-C's reach.
 
 Each process without an API starts its own temporary server on the shared database in PREFECT_HOME, and
 every start runs the database migrations. Two starting at once on a fresh database race (`index ...
 already exists`, "Application startup failed"): the loser's server retries on another port, so both runs
 succeed, but the user sees a traceback. Starting under a lock in PREFECT_HOME lets the second find the
 database migrated.
+
+Prefect starts that server in elt's process group, so Ctrl-C in a terminal (SIGINT to the whole group)
+killed it first, and the interrupted run then retried the dead API for minutes, printing tracebacks. Here
+it runs in its own session, stopped by Prefect at exit as before, and by the kernel if elt dies first.
 """
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import subprocess
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
 
 from elt import filelock
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+try:  # looked up here, not in the forked child, where the loader's lock may be held by a thread that is gone
+    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: Prefect's atexit stop still ends the server after a clean exit
+    _prctl = None
 
 
 def ensure_api() -> None:
@@ -22,4 +38,22 @@ def ensure_api() -> None:
         return
     lock = Path(PREFECT_HOME.value()) / "elt-temporary-server.lock"
     with filelock.held(lock, filelock.me("starting Prefect's temporary server"), wait_seconds=None):
-        SubprocessASGIServer().start()  # the flow's client finds this instance running and uses it
+        # Registered as Prefect's temporary server instance: the flow's client finds it running and uses it.
+        _OwnSessionServer().start()
+
+
+class _OwnSessionServer(SubprocessASGIServer):
+    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+        popen = subprocess.Popen
+        subprocess.Popen = partial(popen, preexec_fn=_own_session)  # only for Prefect's call just below
+        try:
+            return super()._run_uvicorn_command()
+        finally:
+            subprocess.Popen = popen
+
+
+def _own_session() -> None:
+    """In the server's process before it runs: leave elt's process group, and end when elt ends."""
+    os.setsid()
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -43,13 +43,29 @@ def _env(prefect: str | None, home: Path) -> dict[str, str]:
 
 
 def _start(project: Path, env: dict[str, str]) -> subprocess.Popen:
+    # As from a terminal: Ctrl-C's SIGINT acts (a shell's background jobs, pytest's parent perhaps, ignore it)
     return subprocess.Popen([str(ELT), "run"], cwd=project, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def _temporary_servers(home: Path) -> list[int]:
+    """Pids of Prefect temporary servers still running on `home`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if b"prefect.server.api.server:create_app" in cmdline and f"PREFECT_HOME={home}".encode() in environ:
+            found.append(int(proc.name))
+    return found
 
 
 def _run_until(project: Path, env: dict[str, str], line_start: str, sig: int) -> tuple[str, float]:
     """Start `elt run`, send `sig` to its process group at the first output line containing `line_start`;
-    returns what it printed and how many seconds it took to end after the signal."""
+    returns what it printed and how many seconds it took to end after the signal. Exits 128 + `sig`."""
     process = _start(project, env)
     seen = []
     for line in process.stdout:
@@ -63,9 +79,12 @@ def _run_until(project: Path, env: dict[str, str], line_start: str, sig: int) ->
     signalled = time.monotonic()
     rest, _ = process.communicate(timeout=120)
     ended = time.monotonic() - signalled
+    output = "".join(seen) + rest
     if sig == signal.SIGKILL:
         _reap(process.pid)
-    return "".join(seen) + rest, ended
+    else:
+        assert process.returncode == 128 + sig, f"exit {process.returncode}:\n{output[-3000:]}"
+    return output, ended
 
 
 def _reap(group: int) -> None:
@@ -105,6 +124,11 @@ def test_sigkill_then_the_next_run_takes_over_and_ends_exact(stage, server, tmp_
     project = copy_project(tmp_path / "project")
     env = _env(prefect_server if server == "real" else None, temporary_home if server == "temporary" else tmp_path)
     killed, _ = _run_until(project, env, STAGES[stage], signal.SIGKILL)
+    for _ in range(50):  # the kernel tells a temporary server that elt died (it runs in a session of its own)
+        if not _temporary_servers(temporary_home):
+            break
+        time.sleep(0.1)
+    assert not _temporary_servers(temporary_home), "a temporary Prefect server outlived the killed run"
     lock = project / "warehouse" / "shop.duckdb.lock"
     assert "pid" in lock.read_text(), f"the run was killed outside its writer lock:\n{killed[-2000:]}"
 
@@ -142,6 +166,20 @@ def test_sigterm_while_working_stops_at_once_and_frees_the_warehouse(stage, tmp_
                               "and table_name = 'publications'"), "published after SIGTERM"
     after = _run(project, env)
     assert "taking over" not in after, "a clean stop left something to take over"
+    assert answers(project) == reference["answers"]
+
+
+def test_ctrl_c_on_the_temporary_server_stops_at_once(tmp_path, temporary_home, reference):
+    """Ctrl-C in a terminal signals the whole foreground group; Prefect's temporary server must outlive it
+    long enough for the run to record that it stopped (else minutes of retries against a dead API)."""
+    project = copy_project(tmp_path / "project")
+    env = _env(None, temporary_home)
+    output, seconds = _run_until(project, env, STAGES["verify"], signal.SIGINT)
+    assert seconds < 10, f"took {seconds:.1f}s to stop"
+    assert "interrupted" in output and "Traceback" not in output, output[-3000:]
+    assert not _temporary_servers(temporary_home)
+    after = _run(project, env)
+    assert "taking over" not in after
     assert answers(project) == reference["answers"]
 
 
