@@ -5,7 +5,8 @@ DuckDB and Postgres differ in drivers, parameter style and locking; everything a
 
 One writer at a time: DuckDB lets one process hold a database file for writing, and two runs publishing
 into one Postgres schema at once would interleave. A writer takes an OS lock on a sidecar file (DuckDB) or a
-Postgres advisory lock, so a second writer fails at once naming the holder.
+Postgres advisory lock, which dies with its holder; a second writer fails at once naming the holder, or
+waits for it (flows/writer.py).
 """
 from __future__ import annotations
 
@@ -135,19 +136,6 @@ def has_data(target: Target) -> bool:
 
 def lock_path(target: Target) -> Path:
     return target.path.with_name(target.path.name + ".lock")
-
-
-def last_holder(target: Target) -> str | None:
-    """What the current (or a killed) holder of the writer lock wrote about itself; None when released.
-
-    Read without taking the lock, so asking never makes a starting run fail.
-    """
-    if target.type == "postgres":
-        return _pg_holder(target)
-    try:
-        return lock_path(target).read_text().strip() or None
-    except FileNotFoundError:
-        return None
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
 
 from elt import filelock
@@ -36,18 +35,14 @@ def ensure_api() -> None:
     """Start the temporary server now, under the lock, when the flow would start one anyway."""
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return
+    from prefect.server.api.server import SubprocessASGIServer  # 3.5 s of imports: only when there is no API
+
     lock = Path(PREFECT_HOME.value()) / "elt-temporary-server.lock"
     with filelock.held(lock, filelock.me("starting Prefect's temporary server"), wait_seconds=None):
-        # Registered as Prefect's temporary server instance: the flow's client finds it running and uses it.
-        _OwnSessionServer().start()
-
-
-class _OwnSessionServer(SubprocessASGIServer):
-    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         popen = subprocess.Popen
-        subprocess.Popen = partial(popen, preexec_fn=_own_session)  # only for Prefect's call just below
+        subprocess.Popen = partial(popen, preexec_fn=_own_session)  # for the server's process, while it starts
         try:
-            return super()._run_uvicorn_command()
+            SubprocessASGIServer().start()  # Prefect's own instance: the flow's client finds it running
         finally:
             subprocess.Popen = popen
 
