@@ -154,12 +154,14 @@ def load(project: Project, source: Source, target: Target, run_id: str | None = 
             resumed = complete_pending(pipeline, source)
             with _row_ids_if_scd2(source):
                 pipeline.run(build_source(project, source, run_id), loader_file_format=file_format)
-        except PipelineStepFailed as err:
-            if isinstance(err.exception, KeyboardInterrupt):  # Ctrl-C or SIGTERM (elt/cli.py): a stop, not a failure
-                raise err.exception from None
-            raise _step_error(source, target, err) from err
-        except ConfigurationException as err:  # dlt resolving its configuration outside a step
-            raise _config_error(source, target, err) from err
+        except Exception as err:
+            if stop := _interruption(err):
+                raise stop from None
+            if isinstance(err, PipelineStepFailed):
+                raise _step_error(source, target, err) from err
+            if isinstance(err, ConfigurationException):  # dlt resolving its configuration outside a step
+                raise _config_error(source, target, err) from err
+            raise
     counts = _extracted_rows(pipeline)
     rows = {table: count for table, count in counts.items() if count and table != DEAD_LETTERS}
     result = LoadResult(source=source.name, dataset=source.dataset, rows=rows,
@@ -186,6 +188,19 @@ def _extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
                 if not table.startswith("_dlt"):
                     counts[table] = counts.get(table, 0) + table_metrics.items_count
     return counts
+
+
+def _interruption(err: BaseException) -> KeyboardInterrupt | None:
+    """Ctrl-C or SIGTERM (elt/cli.py) inside dlt: a stop, not a failure. dlt catches it and raises a failed
+    step, or, when its handler fails in turn (a package half normalized), something else on top of it."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = err
+    while seen is not None and seen not in chain:
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        chain.append(seen)
+        seen = getattr(seen, "exception", None) or seen.__cause__ or seen.__context__
+    return None
 
 
 def _step_error(source: Source, target: Target, err: PipelineStepFailed) -> EltError:
