@@ -11,7 +11,7 @@ waits for it (flows/writer.py).
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -148,20 +148,19 @@ def exclusive(target: Target, who: str = "", wait_seconds: float = 0,
     yields the holder such a run left behind, None after a clean release.
     """
     holder = filelock.me(who)
-    try:
-        if target.type == "postgres":
-            with _pg_exclusive(target, holder, wait_seconds, on_wait) as left_behind:
-                yield left_behind
-        else:
-            with filelock.held(lock_path(target), holder, wait_seconds, on_wait) as left_behind:
-                yield left_behind
-    except filelock.Busy as busy:
-        if not wait_seconds:
-            raise WarehouseBusyError(f"warehouse {target.describe()} is in use by {busy.holder}",
-                                     hint="wait for that run to finish, then run again") from None
-        raise WarehouseBusyError(f"waited {int(wait_seconds)}s for warehouse {target.name}, held by {busy.holder}",
-                                 hint="see the running flow runs in the Prefect UI, or raise "
-                                      "wait_for_warehouse_seconds") from None
+    lock = (_pg_exclusive(target, holder, wait_seconds, on_wait) if target.type == "postgres"
+            else filelock.held(lock_path(target), holder, wait_seconds, on_wait))
+    with ExitStack() as stack:
+        try:  # only taking the lock: what the holder then does is its own business
+            left_behind = stack.enter_context(lock)
+        except filelock.Busy as busy:
+            if not wait_seconds:
+                raise WarehouseBusyError(f"warehouse {target.describe()} is in use by {busy.holder}",
+                                         hint="wait for that run to finish, then run again") from None
+            raise WarehouseBusyError(
+                f"waited {int(wait_seconds)}s for warehouse {target.name}, held by {busy.holder}",
+                hint="see the running flow runs in the Prefect UI, or raise wait_for_warehouse_seconds") from None
+        yield left_behind
 
 
 def _advisory_key(target: Target) -> int:

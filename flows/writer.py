@@ -38,17 +38,18 @@ def limit_name(project: Project, target: Target) -> str:
 def sole_writer(project: Project, target: Target, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[None]:
     """Wait (up to `wait_seconds`) until no other run writes to `target`, then hold it."""
     who = f"flow run {flow_run.get_name()} ({flow_run.get_id()})"
+    name = limit_name(project, target)
 
     def waiting(holder: str) -> None:
         log.info("warehouse %s is held by %s; waiting up to %ss", target.name, holder, int(wait_seconds))
 
     with warehouse.exclusive(target, who=who, wait_seconds=wait_seconds, on_wait=waiting) as left_behind:
         with ExitStack() as slot:
-            freed = _take_slot(slot, limit_name(project, target))
+            freed = _take_slot(slot, name)
             if left_behind or freed:
                 log.warning("warehouse %s: taking over from %s, which stopped without releasing it%s",
                             target.name, left_behind or "a run that no longer holds the warehouse",
-                            f" (freed its Prefect slot {limit_name(project, target)})" if freed else "")
+                            f" (freed its Prefect slot {name})" if freed else "")
             yield
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from elt import warehouse
 from elt.config import load_project
@@ -59,3 +61,30 @@ def extract(project_dir: Path, source: str):
 
     project = load_project(project_dir)
     return runner.load(project, project.sources[source], project.target(), run_id="test-run")
+
+
+@contextmanager
+def source_database(engine: str, prefix: str, *setup: str) -> Iterator[tuple[str, Callable[..., list]]]:
+    """A scratch Postgres or MariaDB database (named `prefix`_...) set up with `setup`; yields its DSN and a
+    function running SQL in it (returning the last statement's rows)."""
+    from tests import mysql, postgres
+
+    if engine == "postgres":
+        postgres.require()
+        import psycopg
+
+        with postgres.scratch_database(prefix) as name:
+            def run(*statements: str) -> list:
+                with psycopg.connect(postgres.dsn(name), autocommit=True) as con:
+                    for statement in statements:
+                        cursor = con.execute(statement)
+                    return cursor.fetchall() if cursor.description else []
+            run(*setup)
+            yield postgres.dsn(name), run
+    else:
+        mysql.require()
+        with mysql.scratch_database(prefix) as name:
+            def run(*statements: str) -> list:
+                return mysql.execute(name, *statements)
+            run(*setup)
+            yield mysql.dsn(name), run

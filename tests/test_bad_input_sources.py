@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from tests import mysql, postgres
+from tests import postgres
 from tests.api_server import ApiServer, api_server, make_customers  # noqa: F401 (fixture)
 from tests.bad_input import assert_clear_error, elt, warehouse_digest
+from tests.helpers import source_database as scratch_source
 from tests.helpers import source_project
 
 TOKEN = "s3cret-token"
@@ -163,27 +164,9 @@ def sql_toml(resource: str = "orders", table: str = "", schema: str = "", query:
                       query=QUERY.format(query) if query else "")
 
 
-@contextmanager
-def source_database(engine: str) -> Iterator[tuple[str, Callable[..., None]]]:
-    """A scratch database with orders (1 row): its DSN and a function running SQL in it."""
-    if engine == "postgres":
-        postgres.require()
-        import psycopg
-
-        with postgres.scratch_database("elt_bad") as name:
-            def run(*statements: str) -> None:
-                with psycopg.connect(postgres.dsn(name), autocommit=True) as con:
-                    for statement in statements:
-                        con.execute(statement)
-            run(CREATE[engine], ROW.format(1, 1))
-            yield postgres.dsn(name), run
-    else:
-        mysql.require()
-        with mysql.scratch_database("elt_bad") as name:
-            def run(*statements: str) -> None:
-                mysql.execute(name, *statements)
-            run(CREATE[engine], ROW.format(1, 1))
-            yield mysql.dsn(name), run
+def source_database(engine: str):
+    """A scratch database with orders (1 row)."""
+    return scratch_source(engine, "elt_bad", CREATE[engine], ROW.format(1, 1))
 
 
 def other_database(dsn: str) -> str:

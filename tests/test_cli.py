@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.bad_input import elt as run_elt
 from tests.conftest import T1, T2
 from tests.helpers import answers
 
-ELT = Path(sys.executable).with_name("elt")
-
 
 def elt(project_dir: Path, *args: str, api_url: str | None = None, now: str = T1) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ELT_NOW": now}
-    if api_url:
-        env["PREFECT_API_URL"] = api_url
-    return subprocess.run([str(ELT), *args], cwd=project_dir, env=env, capture_output=True, text=True, timeout=300)
+    return run_elt(project_dir, *args, env={"ELT_NOW": now} | ({"PREFECT_API_URL": api_url} if api_url else {}))
 
 
 @pytest.mark.slow

@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.bad_input import ELT
 from tests.conftest import T1, copy_project
 from tests.helpers import answers, query
 
 pytestmark = pytest.mark.slow
 
-ELT = Path(sys.executable).with_name("elt")
 RAW_COUNTS = "select (select count(*) from raw_shop.customers), (select count(*) from raw_shop.orders), " \
              "(select count(*) from raw_shop.payments)"
 # The first line each stage prints, as the run reaches it (the demo's models and contracts).

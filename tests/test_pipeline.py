@@ -205,3 +205,14 @@ def test_long_history_loads_in_chunks_each_row_once(project_dir, monkeypatch):
     for table, key in (("orders", "order_id"), ("customers", "customer_id"), ("payments", "payment_id")):
         total, distinct = query(project_dir, f"select count(*), count(distinct {key}) from raw_shop.{table}")[0]
         assert result.rows[table] == total == distinct, table
+
+
+def test_only_taking_the_warehouse_lock_can_say_the_warehouse_is_busy(tmp_path):
+    """A lock that is busy inside a writer's own work (a pipeline's, say) is reported as itself."""
+    from elt import filelock
+    from elt.config import Target
+
+    target = Target(name="dev", type="duckdb", path=tmp_path / "w.duckdb")
+    with pytest.raises(filelock.Busy):
+        with warehouse.exclusive(target):
+            raise filelock.Busy("a pipeline's holder")

@@ -2,15 +2,13 @@
 SCD2 history, schema drift (evolve and freeze), clear errors for missing or malformed DSNs."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 from elt.errors import ConfigError, SchemaFrozenError
-from tests import mysql, postgres
 from tests.helpers import extract, query, source_project
+from tests.helpers import source_database as scratch_source
 
 TABLE = {
     "postgres": "create table orders (id bigint primary key, customer text, amount numeric(10,2), "
@@ -27,28 +25,9 @@ ROWS = {  # 300 orders, one a minute from 2026-01-01
 LATER = {"postgres": "timestamptz '2026-02-01 00:00:00+00'", "mariadb": "timestamp '2026-02-01 00:00:00'"}
 
 
-@contextmanager
-def source_database(engine: str) -> Iterator[tuple[str, Callable[..., list]]]:
-    """A scratch database with the orders table; yields its DSN and a function running SQL in it."""
-    if engine == "postgres":
-        postgres.require()
-        import psycopg
-
-        with postgres.scratch_database("elt_src") as name:
-            def run(*statements: str) -> list:
-                with psycopg.connect(postgres.dsn(name), autocommit=True) as con:
-                    for statement in statements:
-                        cursor = con.execute(statement)
-                    return cursor.fetchall() if cursor.description else []
-            run(TABLE[engine], ROWS[engine])
-            yield postgres.dsn(name), run
-    else:
-        mysql.require()
-        with mysql.scratch_database("elt_src") as name:
-            def run(*statements: str) -> list:
-                return mysql.execute(name, *statements)
-            run(TABLE[engine], ROWS[engine])
-            yield mysql.dsn(name), run
+def source_database(engine: str):
+    """A scratch database with the orders table (300 rows)."""
+    return scratch_source(engine, "elt_src", TABLE[engine], ROWS[engine])
 
 
 def app_toml(orders: str = "", extra_resources: str = "") -> str:
