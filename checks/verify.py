@@ -145,6 +145,11 @@ def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | Non
     return outcomes
 
 
+def verify_build(wh: Warehouse, contract: Contract, audited: str, now: datetime | None = None) -> list[CheckOutcome]:
+    """The contract against what a build produced (`BuildResult.audited`): a whole candidate, or a delta."""
+    return verify(wh, contract, audited, now)
+
+
 def _dataset_check_column(check: Any) -> str | None:
     """Dataset-level checks (freshness) name their column only inside their YAML definition."""
     definition = yaml.safe_load(check.definition or "") or {}

@@ -39,11 +39,16 @@ class Version:
 @dataclass(frozen=True)
 class BuildResult:
     model: str
-    relation: str
+    relation: str  # what publishes: the whole candidate
     materialized: str
     status: str  # "built" or "skipped"
     seconds: float
     rows: int | None
+    audit: str = ""  # what the contract verifies: the relation, or only the new rows of an incremental model
+
+    @property
+    def audited(self) -> str:
+        return self.audit or self.relation
 
 
 def raw_load_version(wh: Warehouse, table: str) -> str:

@@ -19,8 +19,9 @@ from elt.errors import Location, ModelError
 from elt.textfile import read_utf8
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
-CONFIG_KEYS = ("materialized", "description", "tags", "published")
-MATERIALIZATIONS = ("view", "table")
+CONFIG_KEYS = ("materialized", "description", "tags", "published", "unique_key", "delta_from")
+MATERIALIZATIONS = ("view", "table", "incremental")
+INCREMENTAL_KEYS = ("unique_key", "delta_from")  # meaningful only with `materialized: incremental`
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Model:
     description: str = ""
     tags: tuple[str, ...] = ()
     published: bool = True  # False: an internal building block, never exposed under the published schema
+    unique_key: tuple[str, ...] = ()  # incremental: the delta replaces rows with these keys (merge); none: append
+    delta_from: str = ""  # incremental: the relation whose new rows drive the delta; default the first in FROM
     refs: tuple[TableRef, ...] = field(default=())
 
     def location(self, node: exp.Expression | None = None) -> Location:
@@ -153,8 +156,24 @@ def _read_config(path: Path, text: str) -> dict:
             config[key] = value == "true"
         elif key == "tags":
             config[key] = tuple(t.strip() for t in value.split(",") if t.strip())
+        elif key == "unique_key":
+            columns = tuple(c.strip().lower() for c in value.split(",") if c.strip())
+            bad = [c for c in columns if not IDENTIFIER.match(c)]
+            if not columns or bad:
+                raise ModelError(f"unique_key must name output columns, comma-separated, not {value!r}",
+                                 where=where, hint="for example `-- unique_key: order_id`")
+            config[key] = columns
+        elif key == "delta_from":
+            if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", value):
+                raise ModelError(f"delta_from must name a model or a raw table (schema.table), not {value!r}",
+                                 where=where, hint="for example `-- delta_from: stg_orders`")
+            config[key] = value.lower()
         else:
             config[key] = value
+    misplaced = [k for k in INCREMENTAL_KEYS if k in config]
+    if misplaced and config.get("materialized") != "incremental":
+        raise ModelError(f"{misplaced[0]} applies only to incremental models", where=Location(path, 1, 1),
+                         hint="add `-- materialized: incremental`, or remove the line")
     return config
 
 
