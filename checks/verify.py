@@ -145,9 +145,39 @@ def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | Non
     return outcomes
 
 
-def verify_build(wh: Warehouse, contract: Contract, audited: str, now: datetime | None = None) -> list[CheckOutcome]:
-    """The contract against what a build produced (`BuildResult.audited`): a whole candidate, or a delta."""
-    return verify(wh, contract, audited, now)
+def verify_build(wh: Warehouse, contract: Contract, audited: str, now: datetime | None = None,
+                 candidate: str = "") -> list[CheckOutcome]:
+    """The contract against what a build produced (`BuildResult.audited`): a whole candidate, or a delta.
+
+    A delta's rows are checked by Soda on their own; a value a `duplicate` check forbids twice must also be
+    new against the rest of the `candidate` it joins, which Soda cannot see from the delta: checked here.
+    """
+    outcomes = verify(wh, contract, audited, now)
+    if candidate and candidate != audited:
+        outcomes += [_duplicates_against(wh, contract.model, audited, candidate, columns)
+                     for columns in _duplicate_columns(contract)]
+    return outcomes
+
+
+def _duplicate_columns(contract: Contract) -> list[tuple[str, ...]]:
+    """The column sets the contract's `duplicate` checks keep unique."""
+    found = [(column["name"],) for column in contract.document.get("columns") or []
+             for check in column.get("checks") or [] if isinstance(check, dict) and "duplicate" in check]
+    found += [tuple((check["duplicate"] or {}).get("columns") or ()) for check in contract.document.get("checks") or []
+              if isinstance(check, dict) and "duplicate" in check]
+    return [columns for columns in found if columns]
+
+
+def _duplicates_against(wh: Warehouse, model: str, delta: str, candidate: str,
+                        columns: tuple[str, ...]) -> CheckOutcome:
+    """Delta rows whose key another row of the candidate also has (each delta row matches itself once)."""
+    joined = " and ".join(f"d.{c} = c.{c}" for c in columns)
+    present = " and ".join(f"{c} is not null" for c in columns)
+    pairs, own = wh.execute(f"select (select count(*) from {delta} d join {candidate} c on {joined}), "
+                            f"(select count(*) from {delta} where {present})").fetchone()
+    clashes = int(pairs) - int(own)
+    return CheckOutcome(model, "duplicate[against earlier rows]", ", ".join(columns),
+                        "PASSED" if clashes == 0 else "FAILED", clashes, "= 0")
 
 
 def _dataset_check_column(check: Any) -> str | None:

@@ -31,7 +31,15 @@ from elt.errors import ConfigError, DeadLettersExceeded, GateError, SchemaFrozen
 from flows import events
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import runner
-from transforms.build import BuildResult, Version, build_model, plan_versions
+from transforms.build import (
+    BuildResult,
+    Version,
+    build_model,
+    check_full_refresh,
+    compact,
+    model_of,
+    plan_versions,
+)
 from transforms.graph import select as select_models
 from transforms.plan import Plan, make_plan
 
@@ -97,13 +105,14 @@ def publish(wh: warehouse.Warehouse, project: Project, plan: Plan, run_id: str, 
     """Publish the run's versions; with a selection, the other models keep their published versions."""
     before = publishing.current(wh)
     kept = {**before.models, **before.internal} if before else {}
-    relations = {m: r for m, r in kept.items() if m in plan.models} | {m: v.relation for m, v in versions.items()}
-    public = {m: r for m, r in relations.items() if plan.models[m].published}
-    internal = {m: r for m, r in relations.items() if not plan.models[m].published}
+    relations = {m: r for m, r in kept.items() if model_of(m) in plan.models} | versions.relations()
+    public = {m: r for m, r in relations.items() if m in plan.models and plan.models[m].published}
+    internal = {m: r for m, r in relations.items() if m not in public}
     publication = publishing.publish(wh, project.published_schema, run_id, public, gate.summary, internal)
-    dropped = publishing.janitor(wh, project.keep_publications, protect={v.relation for v in versions.values()})
+    dropped = publishing.janitor(wh, project.keep_publications, protect=set(versions.relations().values()))
     if dropped:
         log.info("janitor dropped %d old version(s)", len(dropped))
+    compact(wh, publishing.history(wh, limit=project.keep_publications))
     return publication
 
 
@@ -115,10 +124,12 @@ def _run_name() -> str:
 
 @flow(name="elt", flow_run_name=_run_name, log_prints=True)
 def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir: str = "",
-                 wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS) -> RunSummary:
+                 wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS,
+                 full_refresh: list[str] | None = None) -> RunSummary:
     """Extract every source, build and verify the models, publish them at once if every check passes.
 
     `select`: model names or `tag:<tag>` (plus what they read); other models keep their published versions.
+    `full_refresh`: incremental models to rebuild in full rather than by their new rows.
     """
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
@@ -135,7 +146,11 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             plan, contracts = plan_models(project, target_, wh)
             chosen = [name for name in plan.order if name in select_models(plan.models, select or [])]
             _warn_unchecked(plan, contracts, chosen)
-            versions = plan_versions(wh, plan.models, chosen)
+            check_full_refresh(plan.models, full_refresh or [])
+            in_effect = publishing.current(wh)
+            versions = plan_versions(wh, plan.models, chosen, plan.outputs(),
+                                     {**in_effect.models, **in_effect.internal} if in_effect else {},
+                                     set(full_refresh or []), run_id)
             summary.builds = [build(wh, plan, versions, name) for name in chosen]
             update_progress_artifact(progress, 60.0)
             now = clock.now()

@@ -1,97 +1,103 @@
-"""Build models into versioned candidate relations (`_elt.<model>__<key>`) that no consumer reads.
+"""Plan and build model versions into relations no consumer reads (`_elt.<model>__<key>`).
 
-The key covers the model's fingerprint, its upstream keys and the load versions of the raw tables it
-reads (transitively), so an existing relation with the same key is identical and is not rebuilt.
+Planning resolves every model, upstream first, to the version its SQL and inputs call for; building
+creates what does not exist yet. How is each materialization's business (transforms/materialize/).
 """
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from elt.errors import EltError
-from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
-from transforms.compile import compile_model
-from transforms.fingerprint import fingerprint, version_key
+from elt.publish import Publication
+from elt.warehouse import Warehouse, exists
+from transforms import materialize
+from transforms.fingerprint import fingerprint
+from transforms.materialize import incremental
+from transforms.materialize.common import BuildResult, Version
 from transforms.models import Model
+from transforms.schema import Relations
 
-log = logging.getLogger("elt.transforms")
-
-
-@dataclass(frozen=True)
-class Version:
-    """The relation one model's current inputs and SQL resolve to."""
-
-    model: str
-    fingerprint: str
-    key: str
-    materialized: str
-
-    @property
-    def table(self) -> str:
-        return f"{self.model}__{self.key}"
-
-    @property
-    def relation(self) -> str:
-        return f"{INTERNAL_SCHEMA}.{self.table}"
+__all__ = ["BuildResult", "Version", "Versions", "build_model", "check_full_refresh", "compact", "model_of",
+           "plan_versions", "raw_load_id"]
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    model: str
-    relation: str  # what publishes: the whole candidate
-    materialized: str
-    status: str  # "built" or "skipped"
-    seconds: float
-    rows: int | None
-    audit: str = ""  # what the contract verifies: the relation, or only the new rows of an incremental model
+@dataclass
+class Versions(Mapping[str, Version]):
+    """Model -> Version for one run, with what planning knew (materializations read it again to build)."""
 
-    @property
-    def audited(self) -> str:
-        return self.audit or self.relation
+    models: dict[str, Model]
+    columns: Relations = field(default_factory=dict)  # each model's output columns, as lint derived them
+    published: dict[str, str] = field(default_factory=dict)  # what the publication in effect points at
+    full_refresh: frozenset[str] = frozenset()
+    run_id: str = ""
+    by_model: dict[str, Version] = field(default_factory=dict)
+    raw_loads: dict[str, str | None] = field(default_factory=dict)  # raw table -> newest _dlt_load_id
+
+    def __getitem__(self, name: str) -> Version:
+        return self.by_model[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_model)
+
+    def __len__(self) -> int:
+        return len(self.by_model)
+
+    def relations(self) -> dict[str, str]:
+        """What a publication of these versions points at: each model's relation, and storage they read."""
+        return {name: v.relation for name, v in self.by_model.items()} | incremental.storage_pointers(self)
+
+    def relations_for(self, model: Model) -> dict[str, str]:
+        """Where each model it reads is, for compiling its SQL."""
+        return {m: self.by_model[m].relation for m in model.model_refs if m in self.by_model}
 
 
-def raw_load_version(wh: Warehouse, table: str) -> str:
+def raw_load_id(wh: Warehouse, table: str) -> str | None:
     """The latest dlt load that wrote to a raw table: it changes exactly when the table's rows do."""
     schema, name = table.split(".")
     if not exists(wh, schema, name):
         raise EltError(f"raw table {table} does not exist in the warehouse",
                        hint="run extraction first (elt run, or elt extract)")
-    row = wh.execute(f'select max(_dlt_load_id) from "{schema}"."{name}"').fetchone()
-    return f"{table}@{row[0]}"
+    return wh.execute(f'select max(_dlt_load_id) from "{schema}"."{name}"').fetchone()[0]
 
 
-def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str]) -> dict[str, Version]:
-    """Version of every model, upstream first (`order` must be topological)."""
-    versions: dict[str, Version] = {}
-    raw_versions: dict[str, str] = {}
+def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str], columns: Relations | None = None,
+                  published: dict[str, str] | None = None, full_refresh: set[str] | frozenset[str] = frozenset(),
+                  run_id: str = "") -> Versions:
+    """Version of every model in `order` (topological), each from its SQL and its inputs' versions."""
+    versions = Versions(models, columns or {}, published or {}, frozenset(full_refresh), run_id)
     for name in order:
         model = models[name]
-        ups = [versions[u] for u in model.model_refs]
+        ups = [versions[u] for u in model.model_refs if u in versions]
         for ref in model.refs:
-            if ref.schema and ref.key not in raw_versions:
-                raw_versions[ref.key] = raw_load_version(wh, ref.key)
-        inputs = [u.key for u in ups] + [raw_versions[r.key] for r in model.refs if r.schema]
+            if ref.schema and ref.key not in versions.raw_loads:
+                versions.raw_loads[ref.key] = raw_load_id(wh, ref.key)
+        inputs = [u.relation for u in ups] + [f"{r.key}@{versions.raw_loads[r.key]}" for r in model.refs if r.schema]
         fp = fingerprint(model, [u.fingerprint for u in ups])
-        versions[name] = Version(name, fp, version_key(fp, inputs), model.materialized)
+        versions.by_model[name] = materialize.of(model.materialized).plan(versions, wh, model, fp, inputs)
     return versions
 
 
-def build_model(wh: Warehouse, model: Model, versions: dict[str, Version]) -> BuildResult:
-    """Create the model's candidate relation unless one with the same key already exists."""
-    version = versions[model.name]
-    started = time.perf_counter()
-    if exists(wh, INTERNAL_SCHEMA, version.table):
-        return BuildResult(model.name, version.relation, version.materialized, "skipped", 0.0, None)
-    sql = compile_model(model, wh.dialect, {m: versions[m].relation for m in model.model_refs})
-    kind = "table" if version.materialized == "table" else "view"
-    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-    try:
-        wh.execute(f"create {kind} {version.relation} as {sql}")
-    except Exception as err:  # the engine's message is what the author needs; keep it, add the model
-        raise EltError(f"model {model.name} failed to build: {err}", where=model.location(),
-                       hint="fix the model SQL; nothing was published") from err
-    rows = wh.execute(f"select count(*) from {version.relation}").fetchone()[0] if kind == "table" else None
-    seconds = time.perf_counter() - started
-    log.info("built %s as %s %s in %.2fs", model.name, kind, version.relation, seconds)
-    return BuildResult(model.name, version.relation, version.materialized, "built", seconds, rows)
+def build_model(wh: Warehouse, model: Model, versions: Versions) -> BuildResult:
+    """Create the model's version unless it exists already."""
+    return materialize.of(model.materialized).build(wh, model, versions[model.name], versions)
+
+
+def check_full_refresh(models: dict[str, Model], names: list[str]) -> None:
+    """`--full-refresh` names incremental models: every other kind is rebuilt whenever its inputs change."""
+    for name in names:
+        if name not in models:
+            raise EltError(f"--full-refresh {name}: no such model", hint=f"models: {', '.join(sorted(models))}")
+        if models[name].materialized != "incremental":
+            raise EltError(f"--full-refresh {name}: it is a {models[name].materialized} model, rebuilt whenever "
+                           "its SQL or inputs change", hint="name an incremental model")
+
+
+def model_of(pointer: str) -> str:
+    """The model a publication pointer belongs to (`orders`, or `orders@storage` for its storage)."""
+    return pointer.split("@", 1)[0]
+
+
+def compact(wh: Warehouse, kept: list[Publication]) -> None:
+    """After the janitor: drop rows of incremental storage that no kept publication shows."""
+    incremental.compact(wh, kept)

@@ -12,12 +12,13 @@ def normalized_sql(model: Model) -> str:
 
 
 def fingerprint(model: Model, upstream: list[str]) -> str:
-    """Hash of the normalised SQL, the materialization and the upstream fingerprints.
+    """Hash of the normalised SQL, the materialization (with its keys) and the upstream fingerprints.
 
     Description and tags are documentation: changing them rebuilds nothing.
     """
     digest = hashlib.sha256()
-    for part in (normalized_sql(model), model.materialized, *sorted(upstream)):
+    keys = [",".join(model.unique_key), model.delta_from] if model.materialized == "incremental" else []
+    for part in (normalized_sql(model), model.materialized, *keys, *sorted(upstream)):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
