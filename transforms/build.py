@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from elt.errors import EltError
 from elt.publish import Publication
-from elt.warehouse import Warehouse, exists
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 from transforms import materialize
 from transforms.fingerprint import fingerprint
 from transforms.materialize import incremental
@@ -66,6 +66,7 @@ def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str], col
                   run_id: str = "") -> Versions:
     """Version of every model in `order` (topological), each from its SQL and its inputs' versions."""
     versions = Versions(models, columns or {}, published or {}, frozenset(full_refresh), run_id)
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")  # once, before builds run side by side
     for name in order:
         model = models[name]
         ups = [versions[u] for u in model.model_refs if u in versions]

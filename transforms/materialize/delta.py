@@ -75,7 +75,7 @@ def model_delta(model: Model, models: dict[str, Model], new_rows: exp.Query) -> 
         whole = exp.to_table(shape.driver)
         touched = exp.Tuple(expressions=[exp.column(c) for c in driver_cols]) if len(driver_cols) > 1 \
             else exp.column(driver_cols[0])
-        rows: exp.Query = exp.select("*").from_(whole).where(exp.In(this=touched, query=keys.copy()))
+        rows: exp.Query = exp.select("*").from_(whole).where(touched.isin(query=keys.copy()))
     else:
         rows = new_rows
     return substitute(model.ast, shape, rows), keys

@@ -37,6 +37,7 @@ BATCH_VIEW = re.compile(r"^(?P<storage>.+)_b(?P<batch>\d+)$")
 
 def plan(versions, wh: Warehouse, model: Model, fingerprint: str, inputs: list[str]) -> Version:
     """Extend the published storage by one batch if its driver has new rows, or start a new storage."""
+    ensure_tables(wh)  # here, not in build: concurrent builds would race to create it (Postgres refuses)
     root = delta.root_driver(model, versions.models)
     position = _position(versions, root)
     columns = versions.columns.get(model.name)
@@ -55,7 +56,6 @@ def build(wh: Warehouse, model: Model, version: Version, versions) -> BuildResul
     started = time.perf_counter()
     if version.batch == version.base_batch and exists(wh, INTERNAL_SCHEMA, version.table):
         return BuildResult(model.name, version.relation, version.materialized, "skipped", 0.0, None)
-    ensure_tables(wh)
     relations = {name: v.relation for name, v in versions.items()}
     shape = delta.shape_of(model, versions.models)
     with wh.transaction():
@@ -149,7 +149,6 @@ def _published(wh: Warehouse, versions, name: str) -> tuple[str, int, dict[str, 
     found = BATCH_VIEW.match(versions.published.get(name, ""))
     if not storage or not found or found["storage"] != storage or not exists(wh, *storage.split(".")):
         return "", 0, None
-    ensure_tables(wh)
     return storage, int(found["batch"]), _recorded(wh, storage, int(found["batch"]))
 
 
