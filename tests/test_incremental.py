@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from elt import warehouse
 from elt import publish as publishing
+from elt import warehouse
 from elt.config import load_project
 from tests.helpers import answers, query
 

@@ -41,12 +41,23 @@ def test_defaults_to_view(tmp_path):
     ("select 1 as x\nfrom (select 2", "syntax error", 2),
     ("select 1; select 2", "exactly one SELECT", 1),
     ("delete from t", "exactly one SELECT", 1),
+    ("-- materialized: incremental\n-- unique_key: order id\nselect 1 as x", "unique_key must name output columns", 2),
+    ("-- materialized: incremental\n-- unique_key:\nselect 1 as x", "unique_key must name output columns", 2),
+    ("-- materialized: incremental\n-- delta_from: raw.a.b\nselect 1 as x", "delta_from must name a model or", 2),
+    ("-- materialized: table\n-- unique_key: x\nselect 1 as x", "unique_key applies only to incremental models", 1),
 ])
+
 def test_bad_models_point_at_the_line(tmp_path, sql, fragment, line):
     with pytest.raises(ModelError) as err:
         model(tmp_path, "staging/bad.sql", sql)
     assert fragment in str(err.value)
     assert err.value.where.line == line
+
+
+def test_incremental_header(tmp_path):
+    m = model(tmp_path, "marts/facts.sql", "-- materialized: incremental\n-- unique_key: Order_ID, line\n"
+                                          "-- delta_from: RAW_shop.Orders\nselect 1 as order_id, 2 as line")
+    assert (m.materialized, m.unique_key, m.delta_from) == ("incremental", ("order_id", "line"), "raw_shop.orders")
 
 
 @pytest.mark.parametrize("sql", ["", "  \n\n", "-- materialized: table\n-- description: nothing yet\n"])
