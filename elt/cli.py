@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"loaded   {load.dataset}: {rows}{dead}")
         if load.resumed_packages:
             print(f"         (first completed {load.resumed_packages} load package(s) an interrupted run left)")
-    built = [b.model for b in summary.builds if b.status == "built"]
+    built = [b.model + (f" ({b.note})" if b.note else "") for b in summary.builds if b.status == "built"]
     print(f"built    {len(built)} model(s){': ' + ', '.join(built) if built else ''}; "
           f"{len(summary.builds) - len(built)} unchanged")
     gate = summary.gate.summary if summary.gate else {"checks": 0, "passed": 0}

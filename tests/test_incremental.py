@@ -172,7 +172,7 @@ def test_sigkill_during_the_merge_then_the_next_run_ends_exact(any_project, pref
     else:
         process = _start(any_project, env)
         for line in process.stdout:
-            if "built orders as batch" in line:
+            if "built orders (batch 2" in line:
                 os.killpg(process.pid, signal.SIGKILL)
                 break
         _reap(process.pid)

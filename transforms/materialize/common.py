@@ -37,6 +37,7 @@ class BuildResult:
     seconds: float
     rows: int | None
     audit: str = ""  # what the contract verifies: the relation, or only the new rows of an incremental model
+    note: str = ""  # how it was built, where that is not obvious ("batch 2: 113 new or changed rows")
 
     @property
     def audited(self) -> str:

@@ -94,11 +94,11 @@ def build(wh: Warehouse, model: Model, version: Version, versions) -> BuildResul
         wh.execute(f"insert into {BATCHES} values (?, ?, ?, ?, ?, ?, now())",
                    [version.storage, model.name, version.batch, version.fingerprint,
                     json.dumps(version.watermark, sort_keys=True), rows])
-    how = "in full" if version.base_batch == 0 else f"as batch {version.batch} ({rows} new or changed rows)"
-    log.info("built %s %s into %s in %.2fs", model.name, how, version.storage, elapsed(started))
+    how = "in full" if version.base_batch == 0 else f"batch {version.batch}: {rows} new or changed rows"
+    log.info("built %s (%s) into %s in %.2fs", model.name, how, version.storage, elapsed(started))
     # A delta that only retired rows has nothing to audit row by row: the contract checks the whole candidate.
     return BuildResult(model.name, version.relation, version.materialized, "built", elapsed(started), rows,
-                       audit=audit if rows else version.relation)
+                       audit=audit if rows else version.relation, note=how)
 
 
 def storage_pointers(versions) -> dict[str, str]:
