@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from elt.errors import EltError
-from elt.publish import Publication
+from elt.publish import META, Publication
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 from transforms.compile import compile_model
 from transforms.fingerprint import version_key
@@ -39,6 +39,8 @@ def plan(versions, wh: Warehouse, model: Model, fingerprint: str, inputs: list[s
     """Extend the published storage by one batch if its driver has new rows, or start a new storage."""
     ensure_tables(wh)  # here, not in build: concurrent builds would race to create it (Postgres refuses)
     root = delta.root_driver(model, versions.models)
+    if wh.target.type == "postgres" and root not in versions.models:
+        _index_loads(wh, root)
     position = _position(versions, root)
     columns = versions.columns.get(model.name)
     storage_fp = version_key(fingerprint, [",".join(columns) if columns else "?"])
@@ -69,6 +71,9 @@ def build(wh: Warehouse, model: Model, version: Version, versions) -> BuildResul
                 wh.execute(f"create index on {version.storage} ({delta.BATCH})")
                 if shape.keys:
                     wh.execute(f"create index on {version.storage} ({', '.join(shape.keys)})")
+                # Without statistics the planner takes a fresh table for a few thousand rows and joins the
+                # next delta's keys by a nested loop over all of it (2.4 s instead of 0.3 s at 2M rows).
+                wh.execute(f"analyze {version.storage}")
         else:
             _forget_after(wh, version.storage, version.base_batch)
             since = _recorded(wh, version.storage, version.base_batch)["position"]
@@ -80,10 +85,7 @@ def build(wh: Warehouse, model: Model, version: Version, versions) -> BuildResul
             run_model_sql(wh, model, f"insert into {version.storage} select _elt_q.*, {version.batch}, null "
                                      f"from ({delta_sql}) as _elt_q")
             if keys_ast is not None:
-                keys_sql = _compiled(model, keys_ast, wh.dialect, relations)
-                run_model_sql(wh, model, f"update {version.storage} set {delta.SUPERSEDED} = {version.batch} "
-                                         f"where {delta.BATCH} < {version.batch} and {delta.SUPERSEDED} is null "
-                                         f"and {delta.key_condition(shape.keys, keys_sql)}")
+                _supersede(wh, model, version, shape.keys, _compiled(model, keys_ast, wh.dialect, relations))
         columns = ", ".join(_columns(wh, version.storage))
         wh.execute(f"create or replace view {version.relation} as select {columns} from {version.storage} "
                    f"where {delta.visible(version.batch)}")
@@ -99,6 +101,23 @@ def build(wh: Warehouse, model: Model, version: Version, versions) -> BuildResul
     # A delta that only retired rows has nothing to audit row by row: the contract checks the whole candidate.
     return BuildResult(model.name, version.relation, version.materialized, "built", elapsed(started), rows,
                        audit=audit if rows else version.relation, note=how)
+
+
+def _supersede(wh: Warehouse, model: Model, version: Version, keys: dict[str, str], keys_sql: str) -> None:
+    """Stamp the rows whose key the delta's driver rows carry as replaced by this batch.
+
+    The keys go into a small temporary table first: joined to it (with its statistics), the engines probe
+    the storage by key rather than scanning it against the raw table once per stored row.
+    """
+    scratch = f"_elt_keys_{model.name}"
+    wh.execute(f"drop table if exists {scratch}")
+    run_model_sql(wh, model, f"create temporary table {scratch} as {keys_sql}")
+    if wh.target.type == "postgres":
+        wh.execute(f"analyze {scratch}")
+    run_model_sql(wh, model, f"update {version.storage} set {delta.SUPERSEDED} = {version.batch} "
+                             f"where {delta.BATCH} < {version.batch} and {delta.SUPERSEDED} is null "
+                             f"and {delta.key_condition(keys, f'select * from {scratch}')}")
+    wh.execute(f"drop table {scratch}")
 
 
 def storage_pointers(versions) -> dict[str, str]:
@@ -118,8 +137,14 @@ def compact(wh: Warehouse, kept: list[Publication]) -> int:
                 oldest[found["storage"]] = min(batch, oldest.get(found["storage"], batch))
     deleted = 0
     for storage, batch in sorted(oldest.items()):
-        if exists(wh, *storage.split(".")):
+        done = f"compacted {storage}"  # through which batch: a scan of the storage only when that moves
+        row = wh.execute(f"select value from {META} where key = ?", [done]).fetchone()
+        if (row and int(row[0]) >= batch) or not exists(wh, *storage.split(".")):
+            continue
+        with wh.transaction():
             deleted += wh.execute(f"delete from {storage} where {delta.SUPERSEDED} <= {batch}").rowcount or 0
+            wh.execute(f"delete from {META} where key = ?", [done])
+            wh.execute(f"insert into {META} values (?, ?)", [done, str(batch)])
     return deleted
 
 
@@ -136,6 +161,12 @@ def _position(versions, root: str) -> dict[str, Any]:
         upstream = versions[root]
         return {"driver": root, "storage": upstream.storage, "batch": upstream.batch}
     return {"driver": root, "load_id": versions.raw_loads.get(root)}
+
+
+def _index_loads(wh: Warehouse, table: str) -> None:
+    """Postgres finds the newest loads of a raw table by index (DuckDB's zone maps do it unasked)."""
+    schema, name = table.split(".")
+    wh.execute(f'create index if not exists "{name[:40]}__elt_load_id" on "{schema}"."{name}" ({delta.LOAD_ID})')
 
 
 def _same_driver(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -160,6 +191,9 @@ def _recorded(wh: Warehouse, storage: str, batch: int) -> dict[str, Any] | None:
 
 def _forget_after(wh: Warehouse, storage: str, batch: int) -> None:
     """Undo batches no publication in effect shows (a blocked gate, a rollback, a killed run)."""
+    later = wh.execute(f"select count(*) from {BATCHES} where storage = ? and batch > ?", [storage, batch])
+    if not later.fetchone()[0]:
+        return  # a batch's rows and its record commit together: no record, no rows (and no scan)
     wh.execute(f"delete from {storage} where {delta.BATCH} > {batch}")
     wh.execute(f"update {storage} set {delta.SUPERSEDED} = null where {delta.SUPERSEDED} > {batch}")
     wh.execute(f"delete from {BATCHES} where storage = ? and batch > ?", [storage, batch])
