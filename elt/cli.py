@@ -74,12 +74,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.full_refresh:
         _check_full_refresh(project, args.full_refresh)
     from flows.elt_flow import elt_pipeline
-    from flows.server import ensure_api
+    from flows.server import cli_run, ensure_api
 
     _quiet_prefect_tracebacks(args.debug)
     ensure_api()
-    summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
-                           project_dir=str(project.root), full_refresh=args.full_refresh)
+    with cli_run():
+        summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
+                               project_dir=str(project.root), full_refresh=args.full_refresh)
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         dead = f"; {load.dead_letters} rejected into {load.dataset}._dead_letters" if load.dead_letters else ""

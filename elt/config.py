@@ -23,6 +23,9 @@ TARGET_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "sno
                    "databricks": "databricks", "motherduck": "duckdb"}
 TARGET_TYPES = tuple(TARGET_DIALECTS)
 RUNNABLE_TARGETS = ("duckdb", "postgres")
+# Models built and verified at once. DuckDB runs them on cursors of one connection (its own threads share
+# the cores); Postgres on one connection each, so the server's backends run them in parallel.
+DEFAULT_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Target:
     type: str
     path: Path | None = None  # duckdb: the database file, resolved against the project directory
     dsn_env: str | None = None  # postgres: the environment variable with the connection string
+    threads: int = DEFAULT_THREADS  # independent models built and verified at once
 
     @property
     def dialect(self) -> str:
@@ -229,17 +233,22 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
         section.check_key(name)
         entry = section.table(name)
         kind = entry.get("type", str, choices=TARGET_TYPES)
+        threads = entry.get("threads", int, DEFAULT_THREADS)
+        if threads < 1:
+            raise entry.error("threads", f"must be at least 1, got {threads}",
+                              hint="the number of models built at once, e.g. threads = 4 (1: one after another)")
         if kind == "duckdb":
-            entry.only(("type", "path"))
+            entry.only(("type", "path", "threads"))
             path = Path(entry.get("path", str))
-            targets[name] = Target(name=name, type=kind, path=path if path.is_absolute() else root / path)
+            targets[name] = Target(name=name, type=kind, path=path if path.is_absolute() else root / path,
+                                   threads=threads)
         else:
-            entry.only(("type", "dsn_env"))
+            entry.only(("type", "dsn_env", "threads"))
             dsn_env = entry.get("dsn_env", str, f"ELT_{name.upper()}_DSN")
             if not re.match(r"^[A-Z_][A-Z0-9_]*$", dsn_env):
                 raise entry.error("dsn_env", f"{dsn_env!r} is not an environment variable name",
                                   hint="upper-case letters, digits and underscores; the DSN itself never goes here")
-            targets[name] = Target(name=name, type=kind, dsn_env=dsn_env)
+            targets[name] = Target(name=name, type=kind, dsn_env=dsn_env, threads=threads)
     return targets
 
 

@@ -73,6 +73,16 @@ class GateError(EltError):
         super().__init__(message)
 
 
+class BuildError(EltError):
+    """At least one model failed to build (or to be verified): nothing was published.
+
+    `builds` and `outcomes` hold what the other models did, for the run's report."""
+
+    def __init__(self, message: str, builds: list | None = None, outcomes: list | None = None) -> None:
+        self.builds, self.outcomes = builds or [], outcomes or []
+        super().__init__(message)
+
+
 class SourceError(EltError):
     """Extraction or loading of a source failed; its cursor did not move."""
 

@@ -55,10 +55,25 @@ class Warehouse:
     def close(self) -> None:
         self.raw.close()
 
+    def worker(self) -> "Warehouse":
+        """A connection of this warehouse for one worker thread, with its own transactions; close it after use."""
+        raise NotImplementedError
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection, from another thread."""
+        raise NotImplementedError
+
 
 class DuckDBWarehouse(Warehouse):
     def execute(self, sql: str, params: list | None = None) -> Any:
         return self.raw.execute(sql, params or [])
+
+    def worker(self) -> Warehouse:
+        # A cursor is a connection to the same database instance: the file is opened once per process.
+        return DuckDBWarehouse(self.target, self.raw.cursor())
+
+    def interrupt(self) -> None:
+        self.raw.interrupt()
 
 
 class PostgresWarehouse(Warehouse):
@@ -72,6 +87,13 @@ class PostgresWarehouse(Warehouse):
     def transaction(self) -> Iterator[None]:
         with self.raw.transaction():
             yield
+
+    def worker(self) -> Warehouse:
+        return PostgresWarehouse(self.target, _pg_connect(self.target))
+
+    def interrupt(self) -> None:
+        if not self.raw.closed:
+            self.raw.cancel_safe()
 
 
 def check_runnable(target: Target) -> None:

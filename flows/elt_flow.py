@@ -5,6 +5,7 @@ Run it with `elt run`, `python -m flows.elt_flow`, or `from flows.elt_flow impor
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,21 +21,21 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
-from checks.verify import CheckOutcome, verify
 from elt import clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
-from elt.errors import ConfigError, DeadLettersExceeded, GateError, SchemaFrozenError
+from elt.errors import BuildError, ConfigError, DeadLettersExceeded, GateError, SchemaFrozenError
 from flows import events
+from flows.model_tasks import build_and_verify, remember_verified
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import runner
 from transforms.build import (
     BuildResult,
     Version,
-    build_model,
     check_full_refresh,
     compact,
     model_of,
@@ -55,6 +56,7 @@ class RunSummary:
     warehouse: str  # where the data is, without credentials
     loads: list[runner.LoadResult] = field(default_factory=list)
     builds: list[BuildResult] = field(default_factory=list)
+    build_seconds: float = 0.0  # building and verifying the models, side by side
     gate: GateReport | None = None
     publication: publishing.Publication | None = None
 
@@ -81,7 +83,9 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
     return result
 
 
-@task(name="lint-and-compile", task_run_name="lint-and-compile", tags=["transform"], cache_policy=NO_CACHE)
+# No tags on the run's own steps: a tag set costs a concurrency-lease request per task run, and on a SQLite
+# server the second new one in a run met a 503 "database is locked" and a ~2 s retry, nearly every time.
+@task(name="lint-and-compile", task_run_name="lint-and-compile", cache_policy=NO_CACHE)
 def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
     raw = runner.raw_relations(project, warehouse.raw_catalog(wh))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
@@ -89,17 +93,7 @@ def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tu
     return plan, contracts
 
 
-@task(task_run_name="build-{name}", tags=["build"], cache_policy=NO_CACHE)
-def build(wh: warehouse.Warehouse, plan: Plan, versions: dict[str, Version], name: str) -> BuildResult:
-    return build_model(wh, plan.models[name], versions)
-
-
-@task(task_run_name="verify-{contract.model}", tags=["verify"], cache_policy=NO_CACHE)
-def verify_model(wh: warehouse.Warehouse, contract: Contract, relation: str, now: datetime) -> list[CheckOutcome]:
-    return verify(wh, contract, relation, now)
-
-
-@task(name="publish", task_run_name="publish", tags=["publish"], cache_policy=NO_CACHE)
+@task(name="publish", task_run_name="publish", cache_policy=NO_CACHE)
 def publish(wh: warehouse.Warehouse, project: Project, plan: Plan, run_id: str, versions: dict[str, Version],
             gate: GateReport) -> publishing.Publication | None:
     """Publish the run's versions; with a selection, the other models keep their published versions."""
@@ -151,18 +145,26 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             versions = plan_versions(wh, plan.models, chosen, plan.outputs(),
                                      {**in_effect.models, **in_effect.internal} if in_effect else {},
                                      set(full_refresh or []), run_id)
-            summary.builds = [build(wh, plan, versions, name) for name in chosen]
-            update_progress_artifact(progress, 60.0)
-            now = clock.now()
-            outcomes = [o for model, contract in sorted(contracts.items()) if model in versions
-                        for o in verify_model(wh, contract, versions[model].relation, now)]
+            started = time.perf_counter()
+            try:
+                summary.builds, outcomes = build_and_verify(
+                    wh, plan, versions, contracts, chosen, clock.now(),
+                    {**in_effect.models, **in_effect.internal} if in_effect else {}, target_.threads)
+            except BuildError as failed:  # the report shows what every other model did
+                summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
+                _report(summary)
+                raise
+            finally:
+                summary.build_seconds = time.perf_counter() - started
             summary.gate = decide(outcomes)
             update_progress_artifact(progress, 85.0)
             if not summary.gate.passed:
                 _report(summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate)
-            summary.publication = publish(wh, project, plan, run_id, versions, summary.gate)
+            remember_verified(wh, summary.builds, contracts, outcomes)
+            # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
+            summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
         finally:
             wh.close()
     if summary.publication:

@@ -23,7 +23,8 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     assert first.returncode == 0, first.stderr
     assert "loaded   raw_shop: customers 216, orders 1296, payments 1242" in first.stdout
     assert "built    6 model(s)" in first.stdout
-    assert "checked  24/24 checks passed" in first.stdout
+    # the contracts' 24 checks, and the incremental orders' delta keys against the rows they join
+    assert "checked  25/25 checks passed" in first.stdout
     assert "published publication 1: analytics.customers, analytics.daily_revenue, analytics.orders" in first.stdout
     assert "warehouse warehouse/shop.duckdb" in first.stdout
     before = answers(project_dir)
@@ -41,7 +42,7 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     history = elt(project_dir, "history", "-v")
     assert history.returncode == 0
     lines = history.stdout.splitlines()
-    assert lines[0].split()[:4] == ["2", *lines[0].split()[1:3], "publish"] and "checks 24/24 passed" in lines[0]
+    assert lines[0].split()[:4] == ["2", *lines[0].split()[1:3], "publish"] and "checks 25/25 passed" in lines[0]
     assert any(line.strip().startswith("analytics.orders -> _elt.orders__") for line in lines)
 
     rollback = elt(project_dir, "rollback")

@@ -28,8 +28,8 @@ RAW_COUNTS = "select (select count(*) from raw_shop.customers), (select count(*)
 STAGES = {
     "extract": "Extract shop",                      # dlt's progress: extraction has begun
     "build": "built stg_customers",                 # the first of six builds is done
-    "verify": "build-daily_revenue: Finished",      # the last build is done: verification begins
-    "publish": "verify-orders: Finished",           # the last verification is done: publication begins
+    "verify": "verified orders",                    # the first verification is done; two models still build
+    "publish": "models built and verified",         # every build and verification is done: publication begins
 }
 
 

@@ -1,0 +1,387 @@
+"""Build and verify the run's models side by side, with Prefect tasks sized so orchestration stays small.
+
+A model starts once every upstream model of the run has built; up to `threads` (elt.toml, per target) build
+or verify at once, each on a worker connection of its own (DuckDB: a cursor of the run's connection;
+Postgres: a connection per worker). A model that fails to build skips what is downstream of it; the others
+still build and verify, then the run fails naming it, and nothing is published. A failed check stops
+nothing here: the gate decides, after every model.
+
+A Prefect task run costs the flow ~10 ms of CPU and the server the work of its events, and Prefect walks
+every argument of a task looking for futures (the run's plan passed to each task cost ~130 ms per task at
+100 models, growing with the project). So tasks get the run quoted, carry no tags (each tag set is one
+concurrency-lease request per task run), and their number is bounded (bench/orchestration.py):
+- a model whose version is the one published, and passed the contract it has now (elt/verified.py), has
+  nothing to do: no task, no query, so a no-op run creates no model task;
+- up to PER_MODEL_TASKS models to do: a `build-<model>` task each, and a `verify-<model>` task with its
+  build as input, each model submitted when its upstream builds are done;
+- more: one `build-wave-<n>` and one `verify-wave-<n>` task per dependency wave (its models run on a pool
+  of `threads` workers, each verified as its build ends), with a log record per model and the run's table.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import copy_context
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRunResult
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
+
+from checks.contracts import Contract
+from elt import verified
+from elt.errors import BuildError, EltError
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse
+from transforms.build import BuildResult, build_model
+from transforms.plan import Plan
+
+if TYPE_CHECKING:
+    from checks.verify import CheckOutcome
+
+log = logging.getLogger("elt.flow")
+# Soda Core 4.28 parses every contract with one class-level ruamel YAML parser: two verifications at once
+# fail inside it (AttributeError/IndexError in ruamel's composer). One at a time, then, until checks/
+# gives each thread its own parser; builds still run beside the verification.
+SODA_ONE_AT_A_TIME = threading.Lock()
+PER_MODEL_TASKS = 50  # more models to build than this: tasks per wave (~20 ms of orchestration per model saved)
+
+
+class ModelRun:
+    """One run's build-and-verify state, shared by the flow and the worker threads (handed to tasks quoted)."""
+
+    def __init__(self, wh: Warehouse, plan: Plan, versions: Any, contracts: dict[str, Contract], now: datetime,
+                 published: dict[str, str], threads: int, passed: dict[str, str] | None = None) -> None:
+        self.wh, self.plan, self.versions, self.contracts, self.now = wh, plan, versions, contracts, now
+        self.published, self.threads = published, threads
+        self.passed = passed or {}  # relation -> digest of the contract it passed (elt.verified)
+        self.results: dict[str, BuildResult] = {}
+        self.outcomes: dict[str, list[CheckOutcome]] = {}
+        self.errors: dict[str, BaseException] = {}  # model -> why its build (or verification) failed
+        self._lock = threading.Lock()
+        self._idle: list[Warehouse] = []
+        self._opened: list[Warehouse] = []
+        self.pool: ThreadPoolExecutor | None = None  # per-wave tasks: the `threads` workers they share
+        self.stopping = threading.Event()
+        self.blocked: dict[str, str] = {}  # model not built -> the failed model upstream that stopped it
+        self._inboxes: dict[str, queue.SimpleQueue[str]] = {}  # model -> where its finished build is announced
+
+    # --- worker connections -------------------------------------------------------------------------
+    @contextmanager
+    def connection(self) -> Iterator[Warehouse]:
+        """A worker connection for one unit of work: at most `threads` are opened, each reused."""
+        with self._lock:
+            wh = self._idle.pop() if self._idle else None
+        if wh is None:
+            wh = self.wh.worker()
+            with self._lock:
+                self._opened.append(wh)
+        try:
+            yield wh
+        finally:
+            with self._lock:
+                self._idle.append(wh)
+
+    def interrupt(self) -> None:
+        """Stop the statements in flight (Ctrl-C, SIGTERM): a thread cannot be stopped, its query can; work
+        not yet started does not start."""
+        self.stopping.set()
+        for wh in list(self._opened):
+            wh.interrupt()
+
+    def close(self) -> None:
+        for wh in self._opened:
+            wh.close()
+        self._opened.clear()
+
+    # --- units of work ------------------------------------------------------------------------------
+    def unchanged(self, name: str) -> bool:
+        """The model's version is the one published, and passed the contract it has now: nothing to do."""
+        relation = self.versions[name].relation
+        return self.published.get(name) == relation and self._checked(name, relation)
+
+    def _checked(self, name: str, relation: str) -> bool:
+        return name not in self.contracts or self.passed.get(relation) == contract_digest(self.contracts[name])
+
+    def upstream(self, name: str, within: set[str]) -> list[str]:
+        return [u for u in self.plan.models[name].model_refs if u in within]
+
+    def build_one(self, name: str) -> BuildResult:
+        """Build one model (skipped when an upstream model failed); failures are recorded and raised."""
+        try:
+            return self._build(name)
+        finally:
+            if name in self._inboxes:
+                self._inboxes[name].put(name)
+
+    def _build(self, name: str) -> BuildResult:
+        version = self.versions[name]
+        failed = [self.blocked.get(u, u) for u in self.plan.models[name].model_refs if self._failed(u)]
+        if failed:
+            result = self.skip(name, failed[0])
+        else:
+            try:
+                if self.stopping.is_set():
+                    raise EltError(f"model {name}: not built, the run is stopping")
+                with self.connection() as wh:
+                    result = build_model(wh, self.plan.models[name], self.versions)
+            except Exception as err:
+                with self._lock:
+                    self.errors[name] = err
+                    self.results[name] = BuildResult(name, version.relation, version.materialized, "failed", 0.0,
+                                                     None)
+                raise
+        with self._lock:
+            self.results[name] = result
+        return result
+
+    def watch(self, names: list[str]) -> queue.SimpleQueue[str]:
+        """A queue that receives each of `names` once its build has finished (whatever the outcome)."""
+        inbox: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for name in names:
+            self._inboxes[name] = inbox
+        return inbox
+
+    def skip(self, name: str, failed: str) -> BuildResult:
+        """`name` is not built: `failed`, a model it reads (maybe through others), did not build."""
+        version = self.versions[name]
+        result = BuildResult(name, version.relation, version.materialized, f"skipped: upstream {failed} failed",
+                             0.0, None)
+        log.warning("%s: not built, upstream model %s failed", name, failed)
+        with self._lock:
+            self.blocked[name] = failed
+            self.results[name] = result
+        return result
+
+    def _failed(self, name: str) -> bool:
+        result = self.results.get(name)
+        return result is not None and (result.status == "failed" or result.status.startswith("skipped:"))
+
+    def needs_verify(self, name: str) -> bool:
+        """A built model with a contract; not one that failed or whose relation already passed the gate."""
+        result = self.results.get(name)
+        if name not in self.contracts or result is None or result.status not in ("built", "skipped"):
+            return False
+        return not (result.status == "skipped" and self.published.get(name) == result.relation
+                    and self._checked(name, result.relation))
+
+    def verify_one(self, build: BuildResult) -> list[CheckOutcome]:
+        from checks.verify import verify_build  # imports Soda (~0.5 s): only runs that verify pay for it
+
+        try:
+            if self.stopping.is_set():
+                raise EltError(f"model {build.model}: not verified, the run is stopping")
+            with SODA_ONE_AT_A_TIME, self.connection() as wh:
+                outcomes = verify_build(wh, self.contracts[build.model], build.audited, self.now,
+                                        candidate=build.relation)
+        except Exception as err:
+            with self._lock:
+                self.errors[build.model] = err
+            raise
+        failed = [o for o in outcomes if not o.passed]
+        log.info("verified %s: %d check(s), %s", build.model, len(outcomes),
+                 f"{len(failed)} did not pass" if failed else "all passed")
+        with self._lock:
+            self.outcomes[build.model] = outcomes
+        return outcomes
+
+    def in_parallel(self, work: Callable[[str], Any], names: list[str]) -> list[str]:
+        """`work` on each name in the run's pool, each in a copy of this thread's context (so its logs go to
+        the calling task's run); returns the names whose work raised (already recorded)."""
+        futures = {name: self.in_parallel_one(work, name) for name in names}
+        return [name for name, future in futures.items() if future.exception() is not None]
+
+    def in_parallel_one(self, work: Callable[[Any], Any], item: Any) -> Future[Any]:
+        assert self.pool is not None, "in_parallel runs inside _per_wave"
+        return self.pool.submit(copy_context().run, work, item)
+
+
+@task(name="build", task_run_name="build-{name}", cache_policy=NO_CACHE)
+def build(run: ModelRun, name: str) -> BuildResult:
+    return run.build_one(name)
+
+
+@task(name="verify", task_run_name="verify-{name}", cache_policy=NO_CACHE)
+def verify(run: ModelRun, name: str, build: BuildResult) -> list[CheckOutcome]:
+    return run.verify_one(build)
+
+
+@task(name="build-wave", task_run_name="build-wave-{wave}", cache_policy=NO_CACHE)
+def build_wave(run: ModelRun, wave: int, names: list[str]) -> int:
+    """Every model of one dependency wave, `threads` at a time."""
+    failed = run.in_parallel(run.build_one, names)
+    if failed:
+        raise BuildError(f"{len(failed)} of {len(names)} model(s) failed to build: {', '.join(failed)}")
+    return len(names)
+
+
+@task(name="verify-wave", task_run_name="verify-wave-{wave}", cache_policy=NO_CACHE)
+def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQueue[str], built: UUID) -> int:
+    """The contracts of the wave's models, each verified as soon as its build is done, on the workers the
+    builds use (this task's thread only waits, so it never holds a worker a build needs). `built`: the
+    wave's build task, recorded as this task's upstream."""
+    verifying: dict[str, Future[Any]] = {}
+    for _ in names:
+        while True:
+            try:
+                name = inbox.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if run.stopping.is_set():
+                    raise EltError("verification stopped: the run is stopping") from None
+        if run.needs_verify(name):
+            verifying[name] = run.in_parallel_one(run.verify_one, run.results[name])
+    failed = [name for name, future in verifying.items() if future.exception() is not None]
+    if failed:
+        raise BuildError(f"{len(failed)} of {len(verifying)} verification(s) raised: {', '.join(failed)}")
+    return len(verifying)
+
+
+def contract_digest(contract: Contract) -> str:
+    return hashlib.sha256(json.dumps(contract.document, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[str, Contract], chosen: list[str],
+                     now: datetime, published: dict[str, str], threads: int
+                     ) -> tuple[list[BuildResult], list[CheckOutcome]]:
+    """Build the `chosen` models (topological order) and verify their contracts, `threads` at a time.
+
+    `published`: model -> relation of the publication in effect. Returns the builds in `chosen` order and
+    every check outcome; raises BuildError naming each model that failed, once all others are done.
+    """
+    run = ModelRun(wh, plan, versions, contracts, now, published, threads, verified.passed(wh))
+    todo = [name for name in chosen if not run.unchanged(name)]
+    for name in sorted(set(chosen) - set(todo)):
+        version = versions[name]
+        run.results[name] = BuildResult(name, version.relation, version.materialized, "skipped", 0.0, None)
+    if len(todo) < len(chosen):
+        log.info("%d of %d model(s) unchanged since the publication in effect: not built, not verified again",
+                 len(chosen) - len(todo), len(chosen))
+    if todo:
+        started = time.perf_counter()
+        wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")  # once, before workers would race to create it
+        try:
+            (_per_model if len(todo) <= PER_MODEL_TASKS else _per_wave)(run, todo)
+        except BaseException:
+            run.interrupt()
+            raise
+        finally:
+            run.close()
+        built = sum(r.status == "built" for r in run.results.values())
+        log.info("models built and verified: %d built, %d verified, in %.2fs", built, len(run.outcomes),
+                 time.perf_counter() - started)
+    builds = [run.results[name] for name in chosen]
+    outcomes = [o for name in sorted(run.outcomes) for o in run.outcomes[name]]
+    if run.errors:
+        raise _failure(run, builds, outcomes)
+    return builds, outcomes
+
+
+def remember_verified(wh: Warehouse, builds: list[BuildResult], contracts: dict[str, Contract],
+                      outcomes: list[CheckOutcome]) -> None:
+    """After a gate that passed: which contract each verified version passed (the next run skips it)."""
+    checked = {o.model for o in outcomes}
+    verified.record(wh, {b.relation: contract_digest(contracts[b.model]) for b in builds if b.model in checked})
+
+
+def _per_model(run: ModelRun, todo: list[str]) -> None:
+    """One task per model and step; a model's build is submitted when its last upstream build is done."""
+    members = set(todo)
+    waiting = {name: set(run.upstream(name, members)) for name in todo}
+    downstream: dict[str, list[str]] = {name: [] for name in todo}
+    for name in todo:
+        for up in waiting[name]:
+            downstream[up].append(name)
+    done: queue.SimpleQueue[tuple[str, PrefectFuture]] = queue.SimpleQueue()
+    verifies: list[PrefectFuture] = []
+    with ThreadPoolTaskRunner(max_workers=run.threads) as runner:
+        def start(name: str) -> None:
+            future = runner.submit(build, {"run": quote(run), "name": name})
+            future.add_done_callback(lambda f: done.put((name, f)))
+
+        running = 0
+        for name in todo:
+            if not waiting[name]:
+                start(name)
+                running += 1
+        while running:
+            name, future = done.get()
+            running -= 1
+            future.wait()  # sets the final state locally (else reading it asks the API)
+            ok = future.state.is_completed()
+            if ok and run.needs_verify(name):
+                verifies.append(runner.submit(verify, {"run": quote(run), "name": name, "build": future}))
+            for child in downstream[name]:
+                waiting[child].discard(name)
+                if not waiting[child]:
+                    if ok:
+                        start(child)
+                        running += 1
+                    else:
+                        _skip_below(run, child, name, downstream)
+        for future in verifies:
+            future.wait()
+
+
+def _skip_below(run: ModelRun, name: str, failed: str, downstream: dict[str, list[str]]) -> None:
+    """`name` and everything below it are not built: `failed` (upstream) did not build."""
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current in run.results:
+            continue
+        run.skip(current, run.blocked.get(failed, failed))
+        stack.extend(downstream[current])
+
+
+def _per_wave(run: ModelRun, todo: list[str]) -> None:
+    """One build task and one verify task per dependency wave; the waves' models share `threads` workers.
+
+    A wave's verify task starts with its build task and verifies each model as its build finishes; it names
+    the build task as its upstream (`dependencies`: an edge in the run graph, without waiting for it).
+    """
+    members = set(todo)
+    depth: dict[str, int] = {}
+    for name in todo:  # topological: upstream depths are known
+        depth[name] = 1 + max((depth[u] for u in run.upstream(name, members)), default=-1)
+    waves = [[n for n in todo if depth[n] == d] for d in range(max(depth.values()) + 1)]
+    log.info("%d models to build: one build and one verify task per wave (%s models)", len(todo),
+             "/".join(str(len(w)) for w in waves))
+    verifies: list[PrefectFuture] = []
+    # The tasks hand their models to the pool: the pool, not the task runner, bounds the SQL at `threads`.
+    with ThreadPoolExecutor(max_workers=run.threads, thread_name_prefix="elt-model") as run.pool, \
+            ThreadPoolTaskRunner(max_workers=len(waves) + 1) as runner:
+        for number, names in enumerate(waves, start=1):
+            checked = [n for n in names if n in run.contracts]
+            inbox = run.watch(checked)
+            built = runner.submit(build_wave, {"run": quote(run), "wave": number, "names": names})
+            if checked:
+                verifies.append(runner.submit(
+                    verify_wave, {"run": quote(run), "wave": number, "names": checked, "inbox": quote(inbox),
+                                  "built": built.task_run_id},
+                    dependencies={"built": {TaskRunResult(id=built.task_run_id)}}))
+            built.wait()  # the next wave reads this one
+        for future in verifies:
+            future.wait()
+
+
+def _failure(run: ModelRun, builds: list[BuildResult], outcomes: list[CheckOutcome]) -> BuildError:
+    """One error naming every model that failed, what it skipped, and that nothing was published."""
+    lines = [str(err) for _, err in sorted(run.errors.items())]
+    skipped = [b.model for b in builds if b.status.startswith("skipped:")]
+    message = (f"{len(run.errors)} model(s) failed: {', '.join(sorted(run.errors))}; nothing was published\n  "
+               + "\n  ".join(lines))
+    if skipped:
+        message += f"\n  not built because an upstream model failed: {', '.join(skipped)}"
+    return BuildError(message, builds=builds, outcomes=outcomes)
