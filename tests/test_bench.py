@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -18,3 +20,23 @@ def test_file_extraction_bench_runs_on_small_files(tmp_path):
                              str(tmp_path / "files")], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "ratio" in result.stdout and "row counts: all 20,000" in result.stdout
+
+
+@pytest.mark.slow  # a Prefect server and three runs
+def test_orchestration_bench_runs_on_a_small_project():
+    result = subprocess.run([sys.executable, "bench/orchestration.py", "--models", "20", "--pairs", "1",
+                             "--skip-demo"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "ratio no-op flow / direct stage calls (20 models)" in result.stdout
+
+
+@pytest.mark.slow
+def test_threads_bench_runs_on_a_few_models():
+    from tests import postgres
+
+    postgres.require()
+    result = subprocess.run([sys.executable, "bench/threads.py", "--models", "6", "--rows", "2000", "--contracts", "2",
+                             "--pairs", "1", "--pg-url", postgres.PG_ADMIN.rsplit("/", 1)[0]], cwd=REPO,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "ratio build+verify stage, threads 4 / threads 1" in result.stdout
