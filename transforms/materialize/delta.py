@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from transforms.models import Model
+from transforms.schema import relation_key
 
 if TYPE_CHECKING:
     from transforms.delta_shape import DeltaShape
@@ -84,7 +85,7 @@ def model_delta(model: Model, models: dict[str, Model], new_rows: exp.Query) -> 
 def substitute(ast: exp.Query, shape: "DeltaShape", rows: exp.Query) -> exp.Query:
     """`ast` with its driving relation replaced by `(rows) AS <alias>`, so every column reference holds."""
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and _key(node) == shape.driver \
+        if isinstance(node, exp.Table) and relation_key(node) == shape.driver \
                 and node.alias_or_name.lower() == shape.driver_alias:
             return rows.copy().subquery(shape.driver_alias)
         return node
@@ -95,13 +96,8 @@ def substitute(ast: exp.Query, shape: "DeltaShape", rows: exp.Query) -> exp.Quer
     return replaced
 
 
-def _key(table: exp.Table) -> str:
-    return f"{table.db}.{table.name}".lower() if table.db else table.name.lower()
-
-
 def key_condition(keys: dict[str, str], keys_sql: str) -> str:
     """`(k1, k2) in (<keys>)`: the unique key of a stored row is among the delta's keys."""
     columns = list(keys)
     left = columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
     return f"{left} in ({keys_sql})"
-
