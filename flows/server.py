@@ -9,6 +9,10 @@ database migrated.
 Prefect starts that server in elt's process group, so Ctrl-C in a terminal (SIGINT to the whole group)
 killed it first, and the interrupted run then retried the dead API for minutes, printing tracebacks. Here
 it runs in its own session, stopped by Prefect at exit as before, and by the kernel if elt dies first.
+
+Its output goes to `PREFECT_HOME/elt-temporary-server.log`, not the user's terminal: stopped at exit in the
+middle of writing a run's last events, the server printed a page of asyncio tracebacks after a run that
+had succeeded. When it does not start, the error names that file.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from prefect.settings import (
 )
 
 from elt import filelock
+from elt.errors import ConfigError
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 try:  # looked up here, not in the forked child, where the loader's lock may be held by a thread that is gone
@@ -44,12 +49,17 @@ def ensure_api() -> None:
         return
     from prefect.server.api.server import SubprocessASGIServer  # 3.5 s of imports: only when there is no API
 
-    lock = Path(PREFECT_HOME.value()) / "elt-temporary-server.lock"
-    with filelock.held(lock, filelock.me("starting Prefect's temporary server"), wait_seconds=None):
-        popen = subprocess.Popen
-        subprocess.Popen = partial(popen, preexec_fn=_own_session)  # for the server's process, while it starts
+    home = Path(PREFECT_HOME.value())
+    lock, log_path = home / "elt-temporary-server.lock", home / "elt-temporary-server.log"
+    with filelock.held(lock, filelock.me("starting Prefect's temporary server"), wait_seconds=None), \
+            log_path.open("ab") as log:
+        popen = subprocess.Popen  # for the server's process, while it starts:
+        subprocess.Popen = partial(popen, preexec_fn=_own_session, stdout=log, stderr=subprocess.STDOUT)
         try:
             SubprocessASGIServer().start()  # Prefect's own instance: the flow's client finds it running
+        except RuntimeError as err:
+            raise ConfigError(f"Prefect's temporary server did not start: {err} (its output: {log_path})",
+                              hint="run one with `prefect server start` and set PREFECT_API_URL") from None
         finally:
             subprocess.Popen = popen
 
