@@ -71,8 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = project.target(args.target)
     warehouse.check_runnable(target)
     _check_contracts(project, target)
-    if args.full_refresh:
-        _check_full_refresh(project, args.full_refresh)
+    _check_selection(project, args)
     from flows.elt_flow import elt_pipeline
     from flows.server import cli_run, ensure_api
 
@@ -80,7 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_api()
     with cli_run():
         summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
-                               project_dir=str(project.root), full_refresh=args.full_refresh)
+                               project_dir=str(project.root), full_refresh=args.full_refresh,
+                               exclude=args.exclude)
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         dead = f"; {load.dead_letters} rejected into {load.dataset}._dead_letters" if load.dead_letters else ""
@@ -159,12 +159,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
 RAW_DEPENDENT_LINT = ("L002", "L003")  # unknown tables and columns: a first load may still create them
 
 
-def _check_full_refresh(project, names: list[str]) -> None:
+def _check_selection(project, args: argparse.Namespace) -> None:
+    """Selectors and --full-refresh names, checked before Prefect starts or anything is extracted."""
+    if not (args.select or args.exclude or args.full_refresh):
+        return
+    from transforms import selection
     from transforms.build import check_full_refresh
-    from transforms.models import discover, parse_model
+    from transforms.models import parse_all
 
-    models = {m.name: m for m in (parse_model(p, project.models_dir) for p in discover(project.models_dir))}
-    check_full_refresh(models, names)
+    models = parse_all(project.models_dir)
+    selection.resolve(models, args.select, args.exclude)
+    check_full_refresh(models, args.full_refresh)
 
 
 def _check_contracts(project, target, context=None) -> dict:
@@ -289,8 +294,11 @@ def _parser() -> argparse.ArgumentParser:
         return cmd
 
     run = command("run", cmd_run, "extract, build, verify and publish (the whole pipeline, as a Prefect flow)")
-    run.add_argument("--select", nargs="+", metavar="MODEL",
-                     help="only these models (names or tag:<tag>) and what they read")
+    run.add_argument("--select", nargs="+", metavar="SELECTOR",
+                     help="only these models and what they read: MODEL, MODEL+ (with its downstream), "
+                          "+MODEL, tag:TAG; only the sources they read are extracted")
+    run.add_argument("--exclude", nargs="+", metavar="SELECTOR", default=[],
+                     help="not these models (same syntax), nor any model that reads them")
     run.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[],
                      help="rebuild these incremental models in full rather than from their new rows")
     command("extract", cmd_extract, "extract and load sources only").add_argument(

@@ -33,6 +33,7 @@ from flows import events
 from flows.model_tasks import build_and_verify, remember_verified
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import runner
+from transforms import selection
 from transforms.build import (
     BuildResult,
     Version,
@@ -41,7 +42,7 @@ from transforms.build import (
     model_of,
     plan_versions,
 )
-from transforms.graph import select as select_models
+from transforms.models import parse_all
 from transforms.plan import Plan, make_plan
 
 log = logging.getLogger("elt.flow")
@@ -112,17 +113,29 @@ def publish(wh: warehouse.Warehouse, project: Project, plan: Plan, run_id: str, 
 
 def _run_name() -> str:
     params = flow_run.parameters
-    selection = "+".join(params.get("select") or []) or "all"
-    return f"elt-{params.get('target') or 'default'}-{selection}"
+    chosen = "+".join(params.get("select") or []) or "all"
+    excluded = "".join(f"-{e}" for e in params.get("exclude") or [])
+    return f"elt-{params.get('target') or 'default'}-{chosen}{excluded}"
+
+
+def _sources_to_extract(project: Project, select: list[str] | None, exclude: list[str] | None) -> list[str]:
+    """Every source for a whole run; for a selection, only the sources its models read."""
+    if not (select or exclude):
+        return list(project.sources)
+    models = parse_all(project.models_dir)
+    needed = selection.sources_read(models, selection.resolve(models, select, exclude))
+    return [name for name, source in project.sources.items() if source.dataset in needed]
 
 
 @flow(name="elt", flow_run_name=_run_name, log_prints=True)
 def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir: str = "",
                  wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS,
-                 full_refresh: list[str] | None = None) -> RunSummary:
+                 full_refresh: list[str] | None = None, exclude: list[str] | None = None) -> RunSummary:
     """Extract every source, build and verify the models, publish them at once if every check passes.
 
-    `select`: model names or `tag:<tag>` (plus what they read); other models keep their published versions.
+    `select`: models to build (`orders`, `orders+` with its downstream, `tag:finance`; what they read comes
+    along); only the sources they read are extracted, and every other model keeps its published version.
+    `exclude`: models (same syntax) not to build, with every model that reads them.
     `full_refresh`: incremental models to rebuild in full rather than by their new rows.
     """
     project = load_project(Path(project_dir) if project_dir else None)
@@ -130,15 +143,17 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     warehouse.check_runnable(target_)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
     summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.describe())
+    to_extract = _sources_to_extract(project, select, exclude)  # a typo fails here, before any extraction
     progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")
     with sole_writer(project, target_, wait_for_warehouse_seconds):
         summary.loads = [extract.with_options(tags=["extract", f"source:{name}", f"target:{target_.name}"])(
-            project, name, target_.name) for name in project.sources]
+            project, name, target_.name) for name in to_extract]
         update_progress_artifact(progress, 25.0)
         wh = warehouse.connect(target_)
         try:
             plan, contracts = plan_models(project, target_, wh)
-            chosen = [name for name in plan.order if name in select_models(plan.models, select or [])]
+            chosen_names = selection.resolve(plan.models, select, exclude)
+            chosen = [name for name in plan.order if name in chosen_names]
             _warn_unchecked(plan, contracts, chosen)
             check_full_refresh(plan.models, full_refresh or [])
             in_effect = publishing.current(wh)

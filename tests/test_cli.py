@@ -168,3 +168,35 @@ def test_sources_shows_cursor_last_load_and_rows(project_dir):
     assert after[0].startswith("shop (demo_shop) -> raw_shop on dev; last load: 20")
     orders = next(line.split() for line in after if line.strip().startswith("orders"))
     assert orders[1:5] == ["1296", "rows", "cursor", "2026-01-09T23:58:13.213536+00:00"]
+
+
+def test_a_selector_typo_is_refused_before_anything_starts(project_dir):
+    result = elt(project_dir, "run", "--select", "+order+")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: unknown model 'order' in selector '+order+' — "
+                                     "did you mean orders or stg_orders?")
+    assert "temporary server" not in result.stdout + result.stderr
+    assert not (project_dir / "warehouse").exists()  # nothing extracted, nothing created
+    excluded = elt(project_dir, "run", "--exclude", "tag:fnance")
+    assert excluded.returncode == 1 and "did you mean tag:finance?" in excluded.stderr
+
+
+@pytest.mark.slow
+def test_a_selection_extracts_only_the_sources_its_models_read(project_dir, prefect_server):
+    (project_dir / "inbox").mkdir()
+    (project_dir / "inbox" / "scores.csv").write_text("id,score\n1,0.5\n2,0.75\n")
+    with (project_dir / "elt.toml").open("a") as toml:
+        toml.write('\n[sources.drops]\nkind = "filesystem"\nbucket_url = "inbox"\n'
+                   '[sources.drops.resources.scores]\nglob = "*.csv"\ncolumns = { id = "bigint", score = "double" }\n')
+    (project_dir / "transforms" / "models" / "marts" / "scores.sql").write_text(
+        "-- materialized: table\nselect id, score from raw_drops.scores\n")
+
+    shop_only = elt(project_dir, "run", "--select", "daily_revenue", api_url=prefect_server)
+    assert shop_only.returncode == 0, shop_only.stderr
+    assert "loaded   raw_shop:" in shop_only.stdout and "raw_drops" not in shop_only.stdout
+    assert "published publication 1:" in shop_only.stdout and "analytics.daily_revenue" in shop_only.stdout
+
+    drops_only = elt(project_dir, "run", "--select", "scores", api_url=prefect_server)
+    assert drops_only.returncode == 0, drops_only.stderr
+    assert "loaded   raw_drops: scores 2" in drops_only.stdout and "raw_shop" not in drops_only.stdout
+    assert "analytics.scores" in drops_only.stdout

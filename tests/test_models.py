@@ -119,22 +119,3 @@ def test_cycle_is_named(tmp_path):
     # each arrow is "reads": a -> b means a reads b
     for reader, read in zip(cycle, cycle[1:], strict=False):
         assert read in models[reader].model_refs
-
-
-def test_selection_brings_upstream_along(tmp_path):
-    from elt.errors import EltError
-    from transforms.graph import select
-
-    models = {m.name: m for m in [
-        model(tmp_path, "m/a.sql", "select 1 as x"),
-        model(tmp_path, "m/b.sql", "-- tags: finance\nselect * from a"),
-        model(tmp_path, "m/c.sql", "select * from b"),
-        model(tmp_path, "m/d.sql", "select 1 as y"),
-    ]}
-    assert select(models, []) == {"a", "b", "c", "d"}
-    assert select(models, ["c"]) == {"a", "b", "c"}
-    assert select(models, ["tag:finance", "d"]) == {"a", "b", "d"}
-    with pytest.raises(EltError, match="unknown model 'e'"):
-        select(models, ["e"])
-    with pytest.raises(EltError, match="no model has tag 'hr'"):
-        select(models, ["tag:hr"])

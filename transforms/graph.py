@@ -4,7 +4,7 @@ from __future__ import annotations
 from graphlib import CycleError as _GraphCycle
 from graphlib import TopologicalSorter
 
-from elt.errors import CycleError, EltError
+from elt.errors import CycleError
 from transforms.models import Model
 
 
@@ -39,33 +39,3 @@ def topological_order(models: dict[str, Model]) -> list[str]:
         order.extend(ready)
         sorter.done(*ready)
     return order
-
-
-def select(models: dict[str, Model], selectors: list[str]) -> set[str]:
-    """Models named by `selectors` (a model name, or `tag:<tag>`) plus everything they read, transitively.
-
-    No selectors means every model. Upstream models come along because a model is built from the new
-    versions of what it reads.
-    """
-    if not selectors:
-        return set(models)
-    chosen: set[str] = set()
-    for selector in selectors:
-        if selector.startswith("tag:"):
-            tagged = {name for name, m in models.items() if selector[4:] in m.tags}
-            if not tagged:
-                raise EltError(f"no model has tag {selector[4:]!r}", hint="see the `-- tags:` lines of the models")
-            chosen |= tagged
-        elif selector in models:
-            chosen.add(selector)
-        else:
-            raise EltError(f"unknown model {selector!r} in the selection",
-                           hint=f"models: {', '.join(sorted(models))}")
-    deps = dependencies(models)
-    stack = list(chosen)
-    while stack:
-        for upstream in deps[stack.pop()]:
-            if upstream not in chosen:
-                chosen.add(upstream)
-                stack.append(upstream)
-    return chosen

@@ -85,6 +85,12 @@ def discover(models_dir: Path) -> list[Path]:
     return sorted(models_dir.rglob("*.sql"))
 
 
+def parse_all(models_dir: Path, dialect: str = "duckdb") -> dict[str, Model]:
+    """Every model by name; the first file that does not parse raises its ModelError (lint reports them all)."""
+    models = (parse_model(path, models_dir, dialect) for path in discover(models_dir))
+    return {model.name: model for model in models}
+
+
 def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str | None = None) -> Model:
     """Parse one model file; raises ModelError at the offending line for bad config or SQL."""
     text = read_utf8(path, ModelError) if text is None else text
