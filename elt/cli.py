@@ -281,9 +281,19 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("elt-toolkit")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elt", description="Extract, transform, verify and publish.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("--version", action="version", version=f"elt {_version()}")
     parser.add_argument("--project", metavar="DIR", help="project directory (default: found from the cwd)")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 

@@ -200,3 +200,8 @@ def test_a_selection_extracts_only_the_sources_its_models_read(project_dir, pref
     assert drops_only.returncode == 0, drops_only.stderr
     assert "loaded   raw_drops: scores 2" in drops_only.stdout and "raw_shop" not in drops_only.stdout
     assert "analytics.scores" in drops_only.stdout
+
+
+def test_version(project_dir):
+    result = elt(project_dir, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == "elt 0.1.0"
