@@ -191,7 +191,7 @@ def _extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 
 def _interruption(err: BaseException) -> KeyboardInterrupt | None:
-    """Ctrl-C or SIGTERM (elt/cli.py) inside dlt: a stop, not a failure. dlt catches it and raises a failed
+    """Ctrl-C or SIGTERM (elt_cli/main.py) inside dlt: a stop, not a failure. dlt catches it and raises a failed
     step, or, when its handler fails in turn (a package half normalized), something else on top of it."""
     chain: list[BaseException] = []
     seen: BaseException | None = err

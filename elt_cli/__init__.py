@@ -1,0 +1,1 @@
+"""The `elt` command. It uses every layer (sources, transforms, checks, flows), so it sits above them all."""
