@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from elt import source_config
 from elt.errors import ConfigError, Location
 from elt.textfile import read_utf8
+from elt.toml_table import TomlTable
 
 PROJECT_FILE = "elt.toml"
 TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 AUTHORING_DIALECTS = ("duckdb",)
 # Target type -> the sqlglot dialect its SQL is written in. DuckDB and Postgres run here; the others are
 # compile targets (`elt compile --target`) until someone can test them live.
@@ -128,57 +128,6 @@ class Project:
         return self.targets[name]
 
 
-class _Reader:
-    """Reads one table of the TOML document, remembering the dotted key path for messages."""
-
-    def __init__(self, path: Path, data: dict[str, Any], prefix: str) -> None:
-        self.path, self.data, self.prefix = path, data, prefix
-
-    def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
-        dotted = ".".join(filter(None, (self.prefix, key)))  # key "": the table itself
-        return ConfigError(message, where=Location(self.path, key=dotted), hint=hint)
-
-    def only(self, allowed: tuple[str, ...]) -> None:
-        for key in self.data:
-            if key not in allowed:
-                raise self.error(key, "unknown key", hint=f"valid keys here: {', '.join(allowed)}")
-
-    def get(self, key: str, kind: type, default: Any = ..., choices: tuple | None = None) -> Any:
-        if key not in self.data:
-            if default is ...:
-                raise self.error(key, "missing required key", hint="add it to the file")
-            return default
-        value = self.data[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-            raise self.error(key, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
-        if choices is not None and value not in choices:
-            raise self.error(key, f"{value!r} is not supported", hint=f"valid values: {', '.join(choices)}")
-        return value
-
-    def identifier(self, key: str, default: Any = ...) -> str:
-        value = self.get(key, str, default)
-        check_identifier(value, self.path, f"{self.prefix}.{key}" if self.prefix else key)
-        return value
-
-    def check_key(self, key: str) -> str:
-        """A key that becomes a name in SQL (a target, source or table) must be a plain identifier."""
-        return check_identifier(key, self.path, f"{self.prefix}.{key}" if self.prefix else key)
-
-    def table(self, key: str) -> "_Reader":
-        return _Reader(self.path, self.get(key, dict, {}), f"{self.prefix}.{key}" if self.prefix else key)
-
-
-def check_identifier(value: str, path: Path | str, key: str) -> str:
-    """Names end up in SQL; only plain identifiers are accepted, so no SQL is built from unchecked strings."""
-    if not IDENTIFIER.match(value):
-        raise ConfigError(
-            f"{value!r} is not a valid identifier",
-            where=Location(path, key=key),
-            hint="use letters, digits and underscores, not starting with a digit",
-        )
-    return value
-
-
 def find_project_root(start: Path) -> Path:
     for directory in (start, *start.parents):
         if (directory / PROJECT_FILE).is_file():
@@ -200,7 +149,7 @@ def load_project(root: Path | None = None) -> Project:
         line, col = (int(found[1]), int(found[2])) if found else (None, None)
         raise ConfigError(f"invalid TOML: {TOML_POSITION.sub('', str(err))}",
                           where=Location(path, line, col), hint="fix the syntax") from None
-    doc = _Reader(path, data, "")
+    doc = TomlTable(path, data, "")
     doc.only(("project", "targets", "sources"))
 
     proj = doc.table("project")
@@ -225,7 +174,7 @@ def load_project(root: Path | None = None) -> Project:
     )
 
 
-def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
+def _load_targets(root: Path, section: TomlTable) -> dict[str, Target]:
     if not section.data:
         raise section.error("", "no target declared", hint='add [targets.dev] with type = "duckdb"')
     targets = {}
@@ -252,7 +201,7 @@ def _load_targets(root: Path, section: _Reader) -> dict[str, Target]:
     return targets
 
 
-def _load_sources(root: Path, section: _Reader) -> dict[str, Source]:
+def _load_sources(root: Path, section: TomlTable) -> dict[str, Source]:
     sources = {}
     for name in section.data:
         section.check_key(name)

@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from elt.config import _Reader
+from elt.toml_table import TomlTable
 
 SOURCE_KINDS = ("demo_shop", "rest_api", "sql_database", "filesystem", "python")
 WRITE_DISPOSITIONS = ("append", "merge", "replace", "scd2")
@@ -63,19 +62,19 @@ class Resource:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def kind_of(entry: _Reader) -> str:
+def kind_of(entry: TomlTable) -> str:
     kind = entry.get("kind", str, choices=SOURCE_KINDS)
     entry.only(("kind", *KIND_KEYS[kind]))
     return kind
 
 
-def load_options(kind: str, entry: _Reader, root: Path) -> dict[str, Any]:
+def load_options(kind: str, entry: TomlTable, root: Path) -> dict[str, Any]:
     """The validated settings of one source of `kind` (resources under the key "resources")."""
     return {"demo_shop": _demo_shop, "rest_api": _rest_api, "sql_database": _sql_database,
             "filesystem": _filesystem, "python": _python}[kind](entry, root)
 
 
-def _demo_shop(entry: _Reader, root: Path) -> dict[str, Any]:
+def _demo_shop(entry: TomlTable, root: Path) -> dict[str, Any]:
     options = {
         "start": _timestamp(entry, "start", "2026-01-01T00:00:00Z"),
         "orders_per_hour": entry.get("orders_per_hour", int, 6),
@@ -87,7 +86,7 @@ def _demo_shop(entry: _Reader, root: Path) -> dict[str, Any]:
     return options
 
 
-def _rest_api(entry: _Reader, root: Path) -> dict[str, Any]:
+def _rest_api(entry: TomlTable, root: Path) -> dict[str, Any]:
     base_url = entry.get("base_url", str)
     if not re.match(r"^https?://", base_url):
         raise entry.error("base_url", f"{base_url!r} is not an http(s) URL", hint='e.g. "https://api.example.com/v1"')
@@ -115,7 +114,7 @@ def _rest_api(entry: _Reader, root: Path) -> dict[str, Any]:
     return options
 
 
-def _sql_database(entry: _Reader, root: Path) -> dict[str, Any]:
+def _sql_database(entry: TomlTable, root: Path) -> dict[str, Any]:
     options = {
         "dsn_env": _env_name(entry, "dsn_env"),
         "database_schema": entry.get("database_schema", str, None),
@@ -126,7 +125,7 @@ def _sql_database(entry: _Reader, root: Path) -> dict[str, Any]:
     return options
 
 
-def _filesystem(entry: _Reader, root: Path) -> dict[str, Any]:
+def _filesystem(entry: TomlTable, root: Path) -> dict[str, Any]:
     bucket_url = entry.get("bucket_url", str)
     if "://" not in bucket_url:  # a local folder, relative to the project unless absolute; which files are
         # new does not depend on where the project is (sources/file_registry.py keeps paths relative to it)
@@ -136,7 +135,7 @@ def _filesystem(entry: _Reader, root: Path) -> dict[str, Any]:
             "resources": _resources(entry, "filesystem", typed=True)}
 
 
-def _python(entry: _Reader, root: Path) -> dict[str, Any]:
+def _python(entry: TomlTable, root: Path) -> dict[str, Any]:
     target = entry.get("callable", str)
     if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", target):
         raise entry.error("callable", f"{target!r} is not module:function",
@@ -144,7 +143,7 @@ def _python(entry: _Reader, root: Path) -> dict[str, Any]:
     return {"callable": target, "resources": {}}
 
 
-def _resources(entry: _Reader, kind: str, typed: bool) -> dict[str, Resource]:
+def _resources(entry: TomlTable, kind: str, typed: bool) -> dict[str, Resource]:
     section = entry.table("resources")
     if not section.data:
         raise entry.error("resources", "no resource declared",
@@ -156,7 +155,7 @@ def _resources(entry: _Reader, kind: str, typed: bool) -> dict[str, Resource]:
     return resources
 
 
-def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
+def _resource(name: str, entry: TomlTable, kind: str, typed: bool) -> Resource:
     entry.only(RESOURCE_KEYS + KIND_RESOURCE_KEYS[kind])
     primary_key = _names(entry, "primary_key")
     disposition = entry.get("write_disposition", str, "merge" if primary_key else "append",
@@ -213,7 +212,7 @@ def _resource(name: str, entry: _Reader, kind: str, typed: bool) -> Resource:
     )
 
 
-def _rest_resource(name: str, entry: _Reader, options: dict[str, Any]) -> dict[str, Any]:
+def _rest_resource(name: str, entry: TomlTable, options: dict[str, Any]) -> dict[str, Any]:
     options["path"] = entry.get("path", str, name)
     entry.get("params", dict, {})
     entry.get("data_selector", str, None)
@@ -229,7 +228,7 @@ def _rest_resource(name: str, entry: _Reader, options: dict[str, Any]) -> dict[s
     return options
 
 
-def _incremental(entry: _Reader, kind: str) -> Incremental:
+def _incremental(entry: TomlTable, kind: str) -> Incremental:
     section = entry.table("incremental")
     section.only(("cursor", "initial", "param") if kind == "rest_api" else ("cursor", "initial"))
     initial = section.data.get("initial")
@@ -239,7 +238,7 @@ def _incremental(entry: _Reader, kind: str) -> Incremental:
     return Incremental(cursor=cursor, initial=initial, param=section.get("param", str, None))
 
 
-def _auth(entry: _Reader) -> dict[str, Any]:
+def _auth(entry: TomlTable) -> dict[str, Any]:
     kind = entry.get("type", str, choices=tuple(AUTH_KEYS))
     entry.only(("type", *AUTH_KEYS[kind]))
     auth: dict[str, Any] = {"type": kind}
@@ -253,7 +252,7 @@ def _auth(entry: _Reader) -> dict[str, Any]:
     return auth
 
 
-def _names(entry: _Reader, key: str) -> tuple[str, ...]:
+def _names(entry: TomlTable, key: str) -> tuple[str, ...]:
     value = entry.data.get(key, [])
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
@@ -261,7 +260,7 @@ def _names(entry: _Reader, key: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _env_name(entry: _Reader, key: str) -> str:
+def _env_name(entry: TomlTable, key: str) -> str:
     name = entry.get(key, str)
     if not ENV_NAME.match(name):
         raise entry.error(key, f"{name!r} is not an environment variable name",
@@ -269,14 +268,14 @@ def _env_name(entry: _Reader, key: str) -> str:
     return name
 
 
-def _positive(entry: _Reader, key: str, kind: type | tuple, default: Any) -> Any:
+def _positive(entry: TomlTable, key: str, kind: type | tuple, default: Any) -> Any:
     value = entry.data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
         raise entry.error(key, f"expected a positive number, got {value!r}")
     return value
 
 
-def _dead_letter_limit(entry: _Reader) -> int | None:
+def _dead_letter_limit(entry: TomlTable) -> int | None:
     if "max_dead_letters" not in entry.data:
         return None
     value = entry.get("max_dead_letters", int)
@@ -285,7 +284,7 @@ def _dead_letter_limit(entry: _Reader) -> int | None:
     return value
 
 
-def _timestamp(entry: _Reader, key: str, default: str) -> datetime:
+def _timestamp(entry: TomlTable, key: str, default: str) -> datetime:
     text = entry.get(key, str, default)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))

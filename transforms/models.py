@@ -14,9 +14,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from elt.config import IDENTIFIER
 from elt.errors import Location, ModelError
 from elt.textfile import read_utf8
+from elt.toml_table import IDENTIFIER
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 CONFIG_KEYS = ("materialized", "description", "tags", "published", "unique_key", "delta_from")
