@@ -6,10 +6,12 @@ shows it. Stage packages are imported lazily: only `elt run` pays for Prefect's 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -127,10 +129,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
     target = project.target(args.target)
     warehouse.check_runnable(target)
+    states = [runner.status(project, source, target) for source in project.sources.values()]
+    if args.json:
+        _print_json([{**asdict(state), "target": target.name} for state in states])
+        return 0
     if not project.sources:
         print("no sources declared in elt.toml")
-    for source in project.sources.values():
-        state = runner.status(project, source, target)
+    for state in states:
         last = f"{state.last_load:%Y-%m-%d %H:%M:%S %Z}" if state.last_load else "never"
         print(f"{state.source} ({state.kind}) -> {state.dataset} on {target.name}; last load: {last}")
         for table in sorted(set(state.rows) | set(state.cursors)):
@@ -212,6 +217,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
 def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
     from elt import warehouse
 
@@ -232,7 +241,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     from elt import publish
 
     def show(project, con) -> int:
-        for pub in publish.history(con, limit=args.limit):
+        publications = publish.history(con, limit=args.limit)
+        if args.json:
+            _print_json([{**asdict(pub), "published_schema": project.published_schema} for pub in publications])
+            return 0
+        for pub in publications:
             what = f"restores {pub.restores}" if pub.kind == "rollback" else \
                 f"checks {pub.summary.get('passed', '?')}/{pub.summary.get('checks', '?')} passed"
             print(f"{pub.id:>4}  {pub.published_at:%Y-%m-%d %H:%M:%S}  {pub.kind:<8}  {what:<22}  run {pub.run_id}")
@@ -313,7 +326,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="rebuild these incremental models in full rather than from their new rows")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
-    command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table")
+    command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table").add_argument(
+        "--json", action="store_true", help="as JSON: one object per source")
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
     compile_cmd.add_argument("model", nargs="?", metavar="MODEL")
@@ -322,6 +336,7 @@ def _parser() -> argparse.ArgumentParser:
     history = command("history", cmd_history, "list publications, newest first")
     history.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
     history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")
+    history.add_argument("--json", action="store_true", help="as JSON: one object per publication, newest first")
     command("rollback", cmd_rollback, "point every published name back at the previous publication")
     return parser
 

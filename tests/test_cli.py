@@ -1,9 +1,11 @@
 """The `elt` command end to end, in subprocesses, on a temp copy of the project."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,10 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     lines = history.stdout.splitlines()
     assert lines[0].split()[:4] == ["2", *lines[0].split()[1:3], "publish"] and "checks 25/25 passed" in lines[0]
     assert any(line.strip().startswith("analytics.orders -> _elt.orders__") for line in lines)
+    parsed = json.loads(elt(project_dir, "history", "--json").stdout)
+    assert [(p["id"], p["kind"]) for p in parsed] == [(2, "publish"), (1, "publish")]
+    assert parsed[0]["summary"]["passed"] == 25 and parsed[0]["models"]["orders"].startswith("_elt.orders__")
+    datetime.fromisoformat(parsed[0]["published_at"])
 
     rollback = elt(project_dir, "rollback")
     assert rollback.returncode == 0 and "restores publication 1" in rollback.stdout
@@ -168,6 +174,9 @@ def test_sources_shows_cursor_last_load_and_rows(project_dir):
     assert after[0].startswith("shop (demo_shop) -> raw_shop on dev; last load: 20")
     orders = next(line.split() for line in after if line.strip().startswith("orders"))
     assert orders[1:5] == ["1296", "rows", "cursor", "2026-01-09T23:58:13.213536+00:00"]
+    parsed = json.loads(elt(project_dir, "sources", "--json").stdout)
+    assert [(s["source"], s["dataset"], s["target"]) for s in parsed] == [("shop", "raw_shop", "dev")]
+    assert parsed[0]["rows"]["orders"] == 1296 and parsed[0]["last_load"].startswith("20")
 
 
 def test_a_selector_typo_is_refused_before_anything_starts(project_dir):
