@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from elt.config import TARGET_DIALECTS
-from elt.errors import EltError
+from elt.errors import EltError, Location
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {_relative(str(err))}", file=sys.stderr)
+        _print_excerpt(err.where)
         return 1
     except KeyboardInterrupt as stop:
         code = 128 + (stop.args[0] if stop.args else signal.SIGINT)
@@ -58,6 +59,19 @@ class _RunFormatter(logging.Formatter):
 def _relative(text: str) -> str:
     """Paths inside the current directory read shorter and stay clickable."""
     return text.replace(f"{Path.cwd()}/", "")
+
+
+def _print_excerpt(where: Location | None) -> None:
+    """The source line of a file:line:col location with a caret under the column, on stderr (stdout keeps one
+    line per problem for editors and scripts)."""
+    if where is None or where.line is None or not Path(where.path).is_file():
+        return
+    lines = Path(where.path).read_text(encoding="utf-8", errors="replace").splitlines()
+    if not 1 <= where.line <= len(lines):
+        return
+    text = lines[where.line - 1].replace("\t", " ")
+    gutter = f"{where.line:>4} | "
+    print(f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * ((where.col or 1) - 1)}^", file=sys.stderr, flush=True)
 
 
 def _project(args: argparse.Namespace):
@@ -151,7 +165,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     context, violations = lint_project(project.models_dir, raw_relations_of(project, project.target(args.target)),
                                        project.dialect, project.published_schema)
     for violation in violations:
-        print(_relative(str(violation)))
+        print(_relative(str(violation)), flush=True)
+        _print_excerpt(violation.location)
     if violations:
         print(f"{len(violations)} problem(s) in {len(context.models) + len(context.parse_errors)} model(s)",
               file=sys.stderr)

@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError, TokenError
 from elt.errors import Location, ModelError
 from elt.textfile import read_utf8
 from elt.toml_table import IDENTIFIER
+from transforms import dbt_habits
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 CONFIG_KEYS = ("materialized", "description", "tags", "published", "unique_key", "delta_from")
@@ -94,6 +95,7 @@ def parse_all(models_dir: Path, dialect: str = "duckdb") -> dict[str, Model]:
 def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str | None = None) -> Model:
     """Parse one model file; raises ModelError at the offending line for bad config or SQL."""
     text = read_utf8(path, ModelError) if text is None else text
+    dbt_habits.check_no_templating(path, text)
     config = _read_config(path, text)
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
@@ -141,6 +143,7 @@ def _read_config(path: Path, text: str) -> dict:
             break
         match = CONFIG_LINE.match(stripped)
         if not match:
+            dbt_habits.dbt_header_line(path, number, line, CONFIG_KEYS)
             continue  # a free comment
         key, value = match.groups()
         where = Location(path, number, line.index(key) + 1)
