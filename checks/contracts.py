@@ -20,6 +20,14 @@ from elt.textfile import read_utf8
 TOP_KEYS = ("dataset", "description", "columns", "checks", "filter")
 COLUMN_KEYS = ("name", "description", "data_type", "character_maximum_length", "optional", "checks")
 COMMON = ("name", "qualifier", "attributes", "threshold", "filter")
+# dbt's generic tests, for people porting a project: what each is called in a Soda v4 contract.
+DBT_TESTS = {
+    "unique": "dbt's `unique` is `duplicate` here (a column check: `- duplicate:`)",
+    "not_null": "dbt's `not_null` is `missing` here (a column check: `- missing:`)",
+    "accepted_values": "dbt's `accepted_values` is `invalid` here: `- invalid: {valid_values: [...]}`",
+    "relationships": "dbt's `relationships` has no equivalent yet: a contract's query reads only its own "
+                     "candidate (${var.RELATION})",
+}
 COLUMN_CHECKS = {
     "missing": COMMON + ("missing_values", "missing_format"),
     "invalid": COMMON + ("valid_values", "valid_format", "invalid_values", "invalid_format", "valid_length",
@@ -269,8 +277,8 @@ class _Validator:
                 raise self.fail(at, "each check is a mapping with one key, the check type")
             kind, body = next(iter(item.items()))
             if kind not in kinds:
-                raise self.fail(f"{at}.{kind}", f"unknown check type {kind!r}",
-                                hint=f"valid here: {', '.join(kinds)}")
+                hint = DBT_TESTS.get(kind, f"valid here: {', '.join(kinds)}")
+                raise self.fail(f"{at}.{kind}", f"unknown check type {kind!r}", hint=hint)
             body = self.keys(body if body is not None else {}, kinds[kind], f"{at}.{kind}")
             identity = (kind, body.get("qualifier"))
             if identity in seen:
