@@ -39,10 +39,7 @@ def ensure_tables(wh: Warehouse) -> None:
     wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
     wh.execute(f"create table if not exists {META} (key varchar primary key, value varchar not null)")
     wh.execute(f"insert into {META} values ('layout_version', ?) on conflict do nothing", [LAYOUT_VERSION])
-    found = wh.execute(f"select value from {META} where key = 'layout_version'").fetchone()[0]
-    if found != LAYOUT_VERSION:
-        raise PublishError(f"the warehouse's publication records have layout {found}; this toolkit reads "
-                           f"layout {LAYOUT_VERSION}", hint="use the toolkit version that wrote them")
+    _check_layout(wh)
     wh.execute(f"""create table if not exists {HISTORY} (
         id integer primary key, run_id varchar not null, published_at timestamptz not null,
         kind varchar not null, restores integer, summary json)""")
@@ -51,9 +48,18 @@ def ensure_tables(wh: Warehouse) -> None:
         published boolean not null)""")
 
 
+def _check_layout(wh: Warehouse) -> None:
+    found = wh.execute(f"select value from {META} where key = 'layout_version'").fetchone()[0]
+    if found != LAYOUT_VERSION:
+        raise PublishError(f"the warehouse's publication records have layout {found}; this toolkit reads "
+                           f"layout {LAYOUT_VERSION}", hint="use the toolkit version that wrote them")
+
+
 def history(wh: Warehouse, limit: int | None = None) -> list[Publication]:
-    """Publications, newest first."""
-    ensure_tables(wh)
+    """Publications, newest first; reads only, so a read-only connection will do."""
+    if not exists(wh, INTERNAL_SCHEMA, HISTORY.split(".")[1]):
+        return []
+    _check_layout(wh)
     newest = f"select id from {HISTORY} order by id desc" + (f" limit {int(limit)}" if limit else "")
     rows = wh.execute(f"select id, run_id, published_at, kind, restores, summary from {HISTORY} "
                       f"where id in ({newest}) order by id desc").fetchall()

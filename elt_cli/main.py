@@ -220,16 +220,42 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from transforms.compile import compile_model
     from transforms.plan import make_plan
 
-    dialect = args.dialect or project.target(args.target).dialect
-    plan = make_plan(project.models_dir, raw_relations_of(project, project.target(args.target)), "duckdb",
-                     project.published_schema)
-    names = plan.order if not args.model else [args.model]
-    for name in names:
+    target = project.target(args.target)
+    dialect = args.dialect or target.dialect
+    plan = make_plan(project.models_dir, raw_relations_of(project, target), "duckdb", project.published_schema)
+    for name in args.models:
         if name not in plan.models:
             raise EltError(f"unknown model {name!r}", hint="see the files under transforms/models/")
-        sql = compile_model(plan.models[name], dialect, pretty=True)
-        print(f"-- {name} ({dialect})\n{sql};\n")
+    names = [name for name in plan.order if not args.models or name in args.models]  # each once, upstream first
+    relations, note = ({}, "") if args.dialect else _relations_in_effect(project, target)
+    for name in names:
+        sql = compile_model(plan.models[name], dialect, relations, pretty=True)
+        print(f"-- {name} ({dialect}{note})\n{sql};\n")
     return 0
+
+
+def _relations_in_effect(project, target) -> tuple[dict[str, str], str]:
+    """Where the models a model reads are on the target now, so the printed SQL runs there as it is: published
+    models by their published names, internal ones by the version the publication in effect points at."""
+    from elt import publish, warehouse
+
+    if not target.runnable:
+        return {}, "; models by name: a compile-only target"
+    if not warehouse.has_data(target):
+        return {}, f"; models by name: nothing published on {target.name} yet"
+    try:
+        wh = warehouse.connect(target, read_only=True)
+    except EltError:  # a run holds the DuckDB file: print the SQL all the same
+        return {}, f"; models by name: {target.name} is in use by a run"
+    try:
+        pub = publish.current(wh)
+    finally:
+        wh.close()
+    if pub is None:
+        return {}, f"; models by name: nothing published on {target.name} yet"
+    relations = {m: f"{project.published_schema}.{m}" for m in pub.models}
+    relations |= {m: r for m, r in pub.internal.items() if "@" not in m}
+    return relations, f"; reads what publication {pub.id} on {target.name} points at"
 
 
 def _print_json(value: object) -> None:
@@ -345,7 +371,7 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="as JSON: one object per source")
     command("lint", cmd_lint, "lint every model; exit 1 on any problem")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
-    compile_cmd.add_argument("model", nargs="?", metavar="MODEL")
+    compile_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model")
     compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
                              help="default: the target's dialect")
     history = command("history", cmd_history, "list publications, newest first")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.bad_input import elt as run_elt
 from tests.conftest import T1, T2
-from tests.helpers import answers
+from tests.helpers import answers, query
 
 
 def elt(project_dir: Path, *args: str, api_url: str | None = None, now: str = T1) -> subprocess.CompletedProcess:
@@ -54,6 +54,15 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     rollback = elt(project_dir, "rollback")
     assert rollback.returncode == 0 and "restores publication 1" in rollback.stdout
     assert answers(project_dir) == before
+
+    # compiled SQL reads what the publication in effect points at, so it runs on the target as it is
+    compiled = elt(project_dir, "compile", "daily_revenue", "stg_orders")
+    assert compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout.startswith("-- stg_orders (duckdb; reads what publication 3 on dev points at)")
+    stg_orders, revenue = [part.split("\n", 1)[1].strip().rstrip(";") for part in compiled.stdout.split("\n\n-- ")]
+    assert "FROM analytics.orders" in revenue
+    assert sorted(query(project_dir, revenue)) == sorted(query(project_dir, "select * from analytics.daily_revenue"))
+    assert "raw_shop.orders" in stg_orders and query(project_dir, f"select count(*) from ({stg_orders})")[0][0] > 0
 
 
 def test_lint_and_compile(project_dir):
@@ -136,7 +145,8 @@ def test_postgres_credentials_never_leak(project_dir, prefect_server, monkeypatc
 
 def test_compile_only_targets(project_dir):
     compiled = elt(project_dir, "compile", "--target", "snowflake", "orders")
-    assert compiled.returncode == 0 and compiled.stdout.startswith("-- orders (snowflake)")
+    assert compiled.returncode == 0 and compiled.stdout.startswith(
+        "-- orders (snowflake; models by name: a compile-only target)")
     refused = elt(project_dir, "run", "--target", "bigquery")
     assert refused.returncode == 1
     assert refused.stderr.strip().endswith("target bigquery (bigquery) can be compiled for but not run here — use a "
