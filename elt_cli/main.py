@@ -234,6 +234,54 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """The model's SQL as it is now, over what the publication in effect holds: what it would publish."""
+    project = _project(args)
+    from elt import warehouse
+    from sources.runner import raw_relations_of
+    from transforms.compile import compile_model
+    from transforms.plan import make_plan
+    from transforms.selection import resolve
+
+    target = project.target(args.target)
+    warehouse.check_runnable(target)
+    if not warehouse.has_data(target):
+        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
+    plan = make_plan(project.models_dir, raw_relations_of(project, target), "duckdb", project.published_schema)
+    if args.model not in plan.models:
+        resolve(plan.models, [args.model])  # an unknown name gets the selectors' "did you mean"
+        raise EltError(f"show takes one model name, not {args.model!r}")
+    model = plan.models[args.model]
+    relations, note = _relations_in_effect(project, target)
+    missing = [m for m in model.model_refs if m not in relations]
+    if missing:
+        raise EltError(f"{model.name} reads {', '.join(missing)}, which {target.name} has no published version of",
+                       where=model.location(), hint=f"run `elt run --select {model.name}` first")
+    sql = compile_model(model, target.dialect, relations)
+    wh = warehouse.connect(target, read_only=True)
+    try:
+        result = wh.execute(f"select * from ({sql}) as _elt_show limit {args.limit}")
+        names = [d[0] for d in result.description]
+        rows = result.fetchall()
+    except Exception as err:  # the engine's own words are what the author needs
+        raise EltError(f"{model.name}: {str(err).splitlines()[0]}", where=model.location(),
+                       hint="fix the model SQL") from None
+    finally:
+        wh.close()
+    _print_table(names, rows)
+    print(f"{len(rows)} row(s) of {model.name}, at most {args.limit} ({note.lstrip('; ')})", file=sys.stderr)
+    return 0
+
+
+def _print_table(names: list[str], rows: list[tuple]) -> None:
+    cells = [[("NULL" if v is None else str(v))[:40] for v in row] for row in rows]
+    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
+    print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
 def _relations_in_effect(project, target) -> tuple[dict[str, str], str]:
     """Where the models a model reads are on the target now, so the printed SQL runs there as it is: published
     models by their published names, internal ones by the version the publication in effect points at."""
@@ -374,6 +422,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model")
     compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
                              help="default: the target's dialect")
+    show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
+    show.add_argument("model", metavar="MODEL")
+    show.add_argument("--limit", type=_positive, default=10, help="at most this many rows (default 10)")
     history = command("history", cmd_history, "list publications, newest first")
     history.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
     history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")

@@ -64,6 +64,20 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     assert sorted(query(project_dir, revenue)) == sorted(query(project_dir, "select * from analytics.daily_revenue"))
     assert "raw_shop.orders" in stg_orders and query(project_dir, f"select count(*) from ({stg_orders})")[0][0] > 0
 
+    shown = elt(project_dir, "show", "daily_revenue", "--limit", "3")
+    assert shown.returncode == 0, shown.stderr
+    header, rule, *rows = shown.stdout.splitlines()
+    assert header.split() == ["order_date", "orders", "customers", "revenue", "updated_at"] and len(rows) == 3
+    assert "3 row(s) of daily_revenue, at most 3 (reads what publication 3 on dev points at)" in shown.stderr
+    (project_dir / "transforms/models/marts/daily_revenue.sql").write_text(
+        "-- materialized: table\nselect status, count(*) as n from orders group by status order by status")
+    changed = elt(project_dir, "show", "daily_revenue")  # the SQL as it is now, before any run
+    assert changed.returncode == 0 and changed.stdout.split()[:2] == ["status", "n"], changed.stderr
+    assert [line.split()[0] for line in changed.stdout.splitlines()[2:]] == sorted(
+        r[0] for r in query(project_dir, "select distinct status from analytics.orders"))
+    typo = elt(project_dir, "show", "daily_revenu")
+    assert typo.returncode == 1 and "did you mean daily_revenue?" in typo.stderr
+
 
 def test_lint_and_compile(project_dir):
     lint = elt(project_dir, "lint")
