@@ -234,6 +234,48 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """The contracts against what is published now; nothing is built, written or published."""
+    project = _project(args)
+    from checks.gate import decide
+    from checks.verify import verify
+    from elt import clock, publish, warehouse
+
+    target = project.target(args.target)
+    warehouse.check_runnable(target)
+    if not warehouse.has_data(target):
+        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
+    contracts = _check_contracts(project, target)
+    for name in args.models:
+        if name not in contracts:
+            raise EltError(f"model {name!r} has no contract", hint=f"models with one: {', '.join(sorted(contracts))}")
+    wh = warehouse.connect(target, read_only=True)
+    try:
+        pub = publish.current(wh)
+        if pub is None:
+            raise EltError(f"nothing is published on {target.name} yet", hint="run `elt run` first")
+        pointers = pub.models | {m: r for m, r in pub.internal.items() if "@" not in m}
+        names = [n for n in sorted(args.models or contracts) if n in pointers]
+        outcomes = [o for name in names for o in verify(wh, contracts[name], pointers[name], clock.now())]
+    finally:
+        wh.close()
+    report = decide(outcomes)
+    if args.json:
+        _print_json({"publication": pub.id, "target": target.name, **report.summary,
+                     "outcomes": [asdict(o) | {"passed": o.passed} for o in report.outcomes]})
+    else:
+        for o in report.outcomes:
+            column = f" on {o.column}" if o.column else ""
+            print(f"{o.outcome:<8} {o.model}: {o.check}{column}  measured {o.shown_value}, "
+                  f"threshold {o.threshold or '-'}")
+        unpublished = sorted(set(args.models or contracts) - set(names))
+        if unpublished:
+            print(f"not verified (nothing published yet): {', '.join(unpublished)}", file=sys.stderr)
+        print(f"checked  {report.summary['passed']}/{report.summary['checks']} checks passed against publication "
+              f"{pub.id} on {target.name}; nothing was published", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """The model's SQL as it is now, over what the publication in effect holds: what it would publish."""
     project = _project(args)
@@ -422,6 +464,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model")
     compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
                              help="default: the target's dialect")
+    verify_cmd = command("verify", cmd_verify, "verify the contracts against what is published now; publish nothing")
+    verify_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
+    verify_cmd.add_argument("--json", action="store_true", help="as JSON: the summary and every check's outcome")
     show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
     show.add_argument("model", metavar="MODEL")
     show.add_argument("--limit", type=_positive, default=10, help="at most this many rows (default 10)")

@@ -69,7 +69,9 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     header, rule, *rows = shown.stdout.splitlines()
     assert header.split() == ["order_date", "orders", "customers", "revenue", "updated_at"] and len(rows) == 3
     assert "3 row(s) of daily_revenue, at most 3 (reads what publication 3 on dev points at)" in shown.stderr
-    (project_dir / "transforms/models/marts/daily_revenue.sql").write_text(
+    revenue_sql = project_dir / "transforms/models/marts/daily_revenue.sql"
+    written = revenue_sql.read_text()
+    revenue_sql.write_text(
         "-- materialized: table\nselect status, count(*) as n from orders group by status order by status")
     changed = elt(project_dir, "show", "daily_revenue")  # the SQL as it is now, before any run
     assert changed.returncode == 0 and changed.stdout.split()[:2] == ["status", "n"], changed.stderr
@@ -77,6 +79,20 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
         r[0] for r in query(project_dir, "select distinct status from analytics.orders"))
     typo = elt(project_dir, "show", "daily_revenu")
     assert typo.returncode == 1 and "did you mean daily_revenue?" in typo.stderr
+
+    revenue_sql.write_text(written)
+    verified = elt(project_dir, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "checked  24/24 checks passed against publication 3 on dev; nothing was published" in verified.stderr
+    assert all(line.startswith("PASSED") for line in verified.stdout.splitlines())
+    contract = project_dir / "checks/contracts/orders.yml"
+    contract.write_text(contract.read_text().replace("must_be_greater_than: 0", "must_be_greater_than: 1000000"))
+    strict = elt(project_dir, "verify", "orders", "--json")
+    assert strict.returncode == 1
+    report = json.loads(strict.stdout)
+    assert report["publication"] == 3 and report["failed"] == 1
+    assert [o["check"] for o in report["outcomes"] if not o["passed"]] == ["row_count"]
+    assert answers(project_dir) == before and "published publication" not in strict.stdout
 
 
 def test_lint_and_compile(project_dir):
