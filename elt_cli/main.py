@@ -96,7 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     with cli_run():
         summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
                                project_dir=str(project.root), full_refresh=args.full_refresh,
-                               exclude=args.exclude)
+                               exclude=args.exclude, extract_sources=args.command is cmd_run)
+    if args.command is cmd_build:
+        print("extract  skipped: elt build reads the raw data as loaded")
     for load in summary.loads:
         rows = ", ".join(f"{t} {n}" for t, n in sorted(load.rows.items())) or "nothing new"
         dead = f"; {load.dead_letters} rejected into {load.dataset}._dead_letters" if load.dead_letters else ""
@@ -115,6 +117,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("published nothing new: every model is unchanged")
     print(f"warehouse {_relative(str(summary.warehouse))}")
     return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return cmd_run(args)  # the same flow with extract_sources=False
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -448,13 +454,15 @@ def _parser() -> argparse.ArgumentParser:
         return cmd
 
     run = command("run", cmd_run, "extract, build, verify and publish (the whole pipeline, as a Prefect flow)")
-    run.add_argument("--select", nargs="+", metavar="SELECTOR",
-                     help="only these models and what they read: MODEL, MODEL+ (with its downstream), "
-                          "+MODEL, tag:TAG; only the sources they read are extracted")
-    run.add_argument("--exclude", nargs="+", metavar="SELECTOR", default=[],
-                     help="not these models (same syntax), nor any model that reads them")
-    run.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[],
-                     help="rebuild these incremental models in full rather than from their new rows")
+    build = command("build", cmd_build, "build, verify and publish from the raw data as loaded: no extraction")
+    for cmd in (run, build):
+        cmd.add_argument("--select", nargs="+", metavar="SELECTOR",
+                         help="only these models and what they read: MODEL, MODEL+ (with its downstream), "
+                              "+MODEL, tag:TAG; only the sources they read are extracted")
+        cmd.add_argument("--exclude", nargs="+", metavar="SELECTOR", default=[],
+                         help="not these models (same syntax), nor any model that reads them")
+        cmd.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[],
+                         help="rebuild these incremental models in full rather than from their new rows")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
     command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table").add_argument(

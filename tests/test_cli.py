@@ -254,3 +254,18 @@ def test_a_selection_extracts_only_the_sources_its_models_read(project_dir, pref
 def test_version(project_dir):
     result = elt(project_dir, "--version")
     assert result.returncode == 0 and result.stdout.strip() == "elt 0.1.0"
+
+
+@pytest.mark.slow
+def test_build_publishes_from_the_raw_data_as_loaded(project_dir, prefect_server):
+    assert elt(project_dir, "extract").returncode == 0
+    raw = query(project_dir, "select count(*) from raw_shop.orders")
+    # six hours later a run would load new orders; a build does not, so the freshness checks block it
+    stale = elt(project_dir, "build", api_url=prefect_server, now=T2)
+    assert stale.returncode == 1 and "freshness on updated_at: FAILED" in stale.stdout + stale.stderr
+    assert query(project_dir, "select count(*) from raw_shop.orders") == raw
+    built = elt(project_dir, "build", api_url=prefect_server)
+    assert built.returncode == 0, built.stderr
+    assert "extract  skipped: elt build reads the raw data as loaded" in built.stdout
+    assert "loaded   " not in built.stdout and "published publication 1" in built.stdout
+    assert query(project_dir, "select count(*) from analytics.orders") == raw
