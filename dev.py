@@ -32,7 +32,8 @@ def ensure_venv(lock: str) -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"Python 3.11 or newer is required (this is {sys.version.split()[0]})")
     stamp = VENV / ".installed"
-    digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in (lock, "requirements.lock", "pyproject.toml")))
+    inputs = (lock, "requirements.lock", "pyproject.toml", "dev.py")  # dev.py: how the install is done
+    digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in inputs))
     wanted = f"{lock} {digest.hexdigest()}"
     if stamp.exists() and stamp.read_text() == wanted:
         return
@@ -42,7 +43,9 @@ def ensure_venv(lock: str) -> None:
     print(f"installing {lock} (first time takes a minute) ...", flush=True)
     pip = (BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q")
     _run(*pip, "install", "--require-virtualenv", "-r", lock)
-    _run(*pip, "install", "--no-deps", "--no-build-isolation", "-e", ".")
+    # compat: the checkout on sys.path, so the toolkit's packages (checks, transforms, ...) win over a user
+    # project's folders of the same names, which would otherwise import as namespace packages from the cwd.
+    _run(*pip, "install", "--no-deps", "--no-build-isolation", "-e", ".", "--config-settings", "editable_mode=compat")
     stamp.write_text(wanted)
 
 
