@@ -81,7 +81,7 @@ FLOOR = ("import checks.contracts, checks.gate, checks.verify, elt.clock, elt.co
 
 def worker_stage(project: str, target: str, run_id: str, trace: bool = False) -> dict[str, Any]:
     """The transform part of a run, as flows/elt_flow.py sequences it: plan, build, verify, gate, publish,
-    janitor, compact. Raw relations come from the warehouse catalog, as `runner.raw_relations` gives them for a
+    janitor, compact. Raw relations come from the warehouse catalog, as `catalog.raw_relations` gives them for a
     project without sources (without importing dlt, which only extraction needs)."""
     started = time.perf_counter()
     steps: dict[str, float] = {}

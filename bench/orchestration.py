@@ -74,7 +74,7 @@ def worker_direct(project: str) -> dict[str, Any]:
     from elt import publish as publishing
     from elt import warehouse
     from elt.config import load_project
-    from sources import runner
+    from sources import catalog, runner
     from transforms.build import plan_versions
     from transforms.plan import make_plan
     imports = time.perf_counter() - t
@@ -87,7 +87,7 @@ def worker_direct(project: str) -> dict[str, Any]:
             runner.load(project_, source, target, run_id="bench-direct")
         wh = warehouse.connect(target)
         try:
-            raw = runner.raw_relations(project_, warehouse.raw_catalog(wh))
+            raw = catalog.raw_relations(project_, warehouse.raw_catalog(wh))
             plan = make_plan(project_.models_dir, raw, target.dialect, project_.published_schema)
             load_contracts(project_.contracts_dir, plan.outputs(), target.dialect)
             in_effect = publishing.current(wh)

@@ -196,7 +196,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     project = _project(args)
-    from sources.runner import raw_relations_of
+    from sources.catalog import raw_relations_of
     from transforms.plan import lint_project
 
     context, violations = lint_project(project.models_dir, raw_relations_of(project, project.target(args.target)),
@@ -237,7 +237,7 @@ def _check_contracts(project, target, context=None) -> dict:
     """
     from checks.contracts import load_contracts
     from elt.errors import LintError
-    from sources.runner import raw_relations_of
+    from sources.catalog import raw_relations_of
     from transforms.plan import lint_project
 
     if context is None:
@@ -253,7 +253,7 @@ def _check_contracts(project, target, context=None) -> dict:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     project = _project(args)
-    from sources.runner import raw_relations_of
+    from sources.catalog import raw_relations_of
     from transforms.compile import compile_model
     from transforms.plan import make_plan
 
@@ -317,7 +317,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """The model's SQL as it is now, over what the publication in effect holds: what it would publish."""
     project = _project(args)
     from elt import warehouse
-    from sources.runner import raw_relations_of
+    from sources.catalog import raw_relations_of
     from transforms.compile import compile_model
     from transforms.plan import make_plan
     from transforms.selection import resolve

@@ -32,7 +32,7 @@ from elt.errors import BuildError, ConfigError, DeadLettersExceeded, GateError, 
 from flows import events
 from flows.model_tasks import build_and_verify, remember_verified
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
-from sources import runner
+from sources import catalog, runner
 from transforms import selection
 from transforms.build import (
     BuildResult,
@@ -88,7 +88,7 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 # server the second new one in a run met a 503 "database is locked" and a ~2 s retry, nearly every time.
 @task(name="lint-and-compile", task_run_name="lint-and-compile", cache_policy=NO_CACHE)
 def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
-    raw = runner.raw_relations(project, warehouse.raw_catalog(wh))
+    raw = catalog.raw_relations(project, warehouse.raw_catalog(wh))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
     contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect)
     return plan, contracts

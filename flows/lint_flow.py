@@ -11,7 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from elt.config import load_project
 from elt.errors import CompileError, LintError, Location
-from sources import runner
+from sources import catalog
 from transforms.lint import Violation
 from transforms.plan import lint_project, make_plan
 
@@ -21,7 +21,7 @@ def elt_lint(target: str = "", project_dir: str = "") -> int:
     """Lint every model against the target's raw tables; fail the run on any violation."""
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
-    raw = runner.raw_relations_of(project, target_)
+    raw = catalog.raw_relations_of(project, target_)
     context, violations = lint_project(project.models_dir, raw, project.dialect, project.published_schema)
     if not violations:
         try:

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Iterator
 
 import dlt
-import duckdb
 import pyarrow as pa
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException, LookupTraces
 from dlt.common.destination.client import DestinationClientConfiguration
@@ -45,9 +44,6 @@ def _not_hint_merge_notice(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger("dlt").addFilter(_not_hint_merge_notice)
-DLT_COLUMNS = {"_dlt_load_id": "VARCHAR"}
-SQL_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "boolean": "BOOLEAN",
-             "timestamp": "TIMESTAMPTZ", "date": "DATE", "json": "JSON"}
 DUCKDB_LOAD_MEMORY = "512MB"
 ADD_ROW_ID = "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID"
 LOADER_FORMAT_POSTGRES = "csv"  # dlt COPYs csv into Postgres; parquet is not supported there
@@ -94,25 +90,6 @@ def custom_source(project: Project, source: Source) -> Any:
         raise SourceError(f"source {source.name}: cannot import {source.options['callable']}: {err}",
                           hint="the module must be importable from the project folder") from err
     return factory()
-
-
-def declared_tables(source: Source) -> dict[str, dict[str, str]]:
-    """Columns each table of the source will have once loaded (lint needs them before the first load)."""
-    if source.kind == "demo_shop":
-        sql_types = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE",
-                     "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}
-        return {table: {f.name: sql_types[str(f.type)] for f in schema} | DLT_COLUMNS
-                for table, schema in SCHEMAS.items()}
-    resources = source.options["resources"]
-    tables = {}
-    for name, spec in resources.items():
-        if spec.columns:
-            tables[name] = {column: SQL_TYPES[kind] for column, kind in spec.columns.items()}
-            if parent := spec.options.get("parent"):  # REST children carry the parent's key (sources/rest.py)
-                kind = resources[parent["resource"]].columns.get(parent["field"], "text")
-                tables[name][f"_{parent['resource']}_{parent['field']}"] = SQL_TYPES[kind]
-            tables[name] |= DLT_COLUMNS
-    return tables
 
 
 def destination_for(target: Target) -> tuple[Any, str]:
@@ -324,29 +301,3 @@ def _table_names(source: Source) -> tuple[str, ...]:
     return tuple(SCHEMAS) if source.kind == "demo_shop" else tuple(source.options["resources"])
 
 
-def raw_relations(project: Project, catalog: dict[str, dict[str, str]]) -> dict[str, list[str]]:
-    """Columns of every raw table: loaded ones from the warehouse catalog, the rest as the sources declare."""
-    relations: dict[str, list[str]] = {}
-    for source in project.sources.values():
-        for table, columns in declared_tables(source).items():
-            relations[f"{source.dataset}.{table}"] = list(columns)
-    for table, columns in catalog.items():
-        relations[table] = list(columns)
-    return relations
-
-
-def raw_relations_of(project: Project, target: Target) -> dict[str, list[str]]:
-    """raw_relations for a target, reading its catalog if the warehouse exists and is not being written."""
-    catalog: dict[str, dict[str, str]] = {}
-    if warehouse.has_data(target):
-        try:
-            con = warehouse.connect(target, read_only=True)
-        except (duckdb.IOException, EltError) as err:  # busy or unreachable: fall back to declared columns
-            log.warning("cannot read the catalog of %s (%s); checking columns against the sources' declared "
-                        "schemas", target.name, str(err).splitlines()[0])
-        else:
-            try:
-                catalog = warehouse.raw_catalog(con)
-            finally:
-                con.close()
-    return raw_relations(project, catalog)

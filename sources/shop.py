@@ -15,26 +15,12 @@ import numpy as np
 import pyarrow as pa
 
 from elt import clock
+from sources.shop_schema import SCHEMAS, TS
 
-TS = pa.timestamp("us", tz="UTC")
 US = 1_000_000
 HOUR = 3600 * US
 DAY = 24 * HOUR
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "customers": pa.schema([
-        pa.field("customer_id", pa.int64(), nullable=False), ("name", pa.string()), ("email", pa.string()),
-        ("country", pa.string()), ("tier", pa.string()), ("created_at", TS), pa.field("updated_at", TS, nullable=False),
-    ]),
-    "orders": pa.schema([
-        pa.field("order_id", pa.int64(), nullable=False), ("customer_id", pa.int64()), ("status", pa.string()),
-        ("amount", pa.float64()), ("created_at", TS), pa.field("updated_at", TS, nullable=False),
-    ]),
-    "payments": pa.schema([
-        pa.field("payment_id", pa.int64(), nullable=False), ("order_id", pa.int64()), ("method", pa.string()),
-        ("amount", pa.float64()), ("paid_at", TS), pa.field("updated_at", TS, nullable=False),
-    ]),
-}
 PRIMARY_KEYS = {"customers": "customer_id", "orders": "order_id", "payments": "payment_id"}
 COUNTRIES = np.array(["DE", "FR", "NL", "ES", "IT", "PL", "SE", "US"])
 METHODS = np.array(["card", "paypal", "invoice", "voucher"])

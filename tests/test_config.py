@@ -172,7 +172,7 @@ def test_source_kinds_and_their_defaults(tmp_path):
 
 
 def test_declared_columns_are_known_to_lint_before_the_first_load(tmp_path):
-    from sources.runner import declared_tables
+    from sources.catalog import declared_tables
 
     child = REST + ('[sources.crm.resources.orders]\npath = "customers/{cid}/orders"\n'
                     'parent = { resource = "customers", field = "id", param = "cid" }\nprimary_key = "id"\n'
