@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_relative(str(err))}", file=sys.stderr)
         _print_excerpt(err.where)
         return 1
+    except BrokenPipeError:  # `elt plan --json | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt as stop:
         code = 128 + (stop.args[0] if stop.args else signal.SIGINT)
         print("interrupted: the next run takes over from where this one stopped", file=sys.stderr)
@@ -268,6 +271,57 @@ def cmd_compile(args: argparse.Namespace) -> int:
     for name in names:
         sql = compile_model(plan.models[name], dialect, relations, pretty=True)
         print(f"-- {name} ({dialect}{note})\n{sql};\n")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """What a run would build, leave and publish, and why, from the versions and the data loaded so far."""
+    project = _project(args)
+    from elt import publish, warehouse
+    from sources.catalog import raw_relations
+    from transforms import provenance, selection
+    from transforms.build import plan_versions
+    from transforms.plan import make_plan
+
+    target = project.target(args.target)
+    warehouse.check_runnable(target)
+    _check_selection(project, args)
+    if not warehouse.has_data(target):
+        raise EltError(f"nothing is loaded on {target.name} yet: a run would build every model",
+                       hint="run `elt run` (or `elt extract`) first")
+    wh = warehouse.connect(target, read_only=True)
+    try:
+        plan = make_plan(project.models_dir, raw_relations(project, warehouse.raw_catalog(wh)), target.dialect,
+                         project.published_schema)
+        chosen = selection.resolve(plan.models, args.select, args.exclude)
+        order = [name for name in plan.order if name in chosen]
+        pub = publish.current(wh)
+        in_effect = {**pub.models, **pub.internal} if pub else {}
+        versions = plan_versions(wh, plan.models, order, plan.outputs(), in_effect, set(args.full_refresh),
+                                 "plan", read_only=True)
+        records = provenance.recorded(wh, [in_effect[name] for name in order if name in in_effect])
+    finally:
+        wh.close()
+    steps = [provenance.step(versions[name], in_effect.get(name), records.get(in_effect.get(name, "")),
+                             name in args.full_refresh) for name in order]
+    changed = [s.model for s in steps if s.action != "unchanged" and plan.models[s.model].published]
+    read = selection.sources_read(plan.models, chosen)
+    sources = [name for name, source in project.sources.items()
+               if source.dataset in read or not (args.select or args.exclude)]
+    if args.json:
+        _print_json({"target": target.name, "publication": pub.id if pub else None, "extract_first": sources,
+                     "steps": [asdict(s) for s in steps],
+                     "would_publish": [f"{project.published_schema}.{m}" for m in changed]})
+        return 0
+    against = f"publication {pub.id}" if pub else "nothing published yet"
+    print(f"plan for {target.name}, against {against}; nothing was written")
+    width = max(len(s.model) for s in steps) if steps else 0
+    for s in steps:
+        print(f"  {s.action:<9}  {s.model:<{width}}  {s.materialized:<11}  {s.reason}")
+    names = ", ".join(f"{project.published_schema}.{m}" for m in changed)
+    print(f"would publish: {names}" if changed else "would publish nothing new")
+    if sources:
+        print(f"(a run extracts {', '.join(sources)} first; rows it loads then would add to this)")
     return 0
 
 
@@ -507,6 +561,11 @@ def _parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model")
     compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
                              help="default: the target's dialect")
+    plan_cmd = command("plan", cmd_plan, "what a run would build and publish, and why; writes nothing")
+    plan_cmd.add_argument("--select", nargs="+", metavar="SELECTOR", help="as for `elt run`")
+    plan_cmd.add_argument("--exclude", nargs="+", metavar="SELECTOR", default=[], help="as for `elt run`")
+    plan_cmd.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[], help="as for `elt run`")
+    plan_cmd.add_argument("--json", action="store_true", help="as JSON: each model's action and reason")
     verify_cmd = command("verify", cmd_verify, "verify the contracts against what is published now; publish nothing")
     verify_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
     verify_cmd.add_argument("--json", action="store_true", help="as JSON: the summary and every check's outcome")

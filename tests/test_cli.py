@@ -269,3 +269,34 @@ def test_build_publishes_from_the_raw_data_as_loaded(project_dir, prefect_server
     assert "extract  skipped: elt build reads the raw data as loaded" in built.stdout
     assert "loaded   " not in built.stdout and "published publication 1" in built.stdout
     assert query(project_dir, "select count(*) from analytics.orders") == raw
+
+
+@pytest.mark.slow
+def test_plan_says_what_a_run_would_do_and_why_and_writes_nothing(project_dir, prefect_server):
+    from tests.bad_input import warehouse_digest
+
+    assert elt(project_dir, "run", api_url=prefect_server).returncode == 0
+    steps = lambda result: {s["model"]: (s["action"], s["reason"]) for s in json.loads(result.stdout)["steps"]}  # noqa: E731
+    quiet = elt(project_dir, "plan")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "plan for dev, against publication 1; nothing was written" in quiet.stdout
+    assert "would publish nothing new" in quiet.stdout and "(a run extracts shop first" in quiet.stdout
+
+    model = project_dir / "transforms/models/staging/stg_customers.sql"
+    model.write_text(model.read_text().replace("from raw_shop.customers", "from raw_shop.customers where true"))
+    digest = warehouse_digest(project_dir / "warehouse" / "shop.duckdb")
+    changed = elt(project_dir, "plan", "--json")
+    assert steps(changed)["stg_customers"] == ("build", "its SQL or config changed")
+    assert steps(changed)["customers"] == ("build", "upstream stg_customers changed")
+    assert steps(changed)["orders"] == ("unchanged", "the published version is current")
+    assert json.loads(changed.stdout)["would_publish"] == ["analytics.customers"]
+    assert warehouse_digest(project_dir / "warehouse" / "shop.duckdb") == digest
+
+    assert elt(project_dir, "extract", now=T2).returncode == 0
+    later = steps(elt(project_dir, "plan", "--json", "--select", "orders+", now=T2))
+    assert later["stg_orders"] == ("build", "new loads in raw_shop.orders")
+    assert later["orders"] == ("add rows", "new rows in raw_shop.orders: batch 2 on top of batch 1")
+    assert later["daily_revenue"] == ("build", "upstream orders changed")
+    assert later["customers"] == ("build", "upstream orders, stg_customers changed")  # customers reads orders
+    typo = elt(project_dir, "plan", "--select", "dayly_revenue")
+    assert typo.returncode == 1 and "did you mean daily_revenue?" in typo.stderr

@@ -6,13 +6,13 @@ creates what does not exist yet. How is each materialization's business (transfo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from elt.errors import EltError
 from elt.publish import Publication
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
-from transforms import materialize
-from transforms.fingerprint import fingerprint
+from transforms import materialize, provenance
+from transforms.fingerprint import fingerprint, own_key
 from transforms.materialize import incremental
 from transforms.materialize.common import BuildResult, Version
 from transforms.models import Model
@@ -33,6 +33,7 @@ class Versions(Mapping[str, Version]):
     run_id: str = ""
     by_model: dict[str, Version] = field(default_factory=dict)
     raw_loads: dict[str, str | None] = field(default_factory=dict)  # raw table -> newest _dlt_load_id
+    read_only: bool = False  # a plan that writes nothing (`elt plan`): no tables created, no indexes
 
     def __getitem__(self, name: str) -> Version:
         return self.by_model[name]
@@ -63,10 +64,12 @@ def raw_load_id(wh: Warehouse, table: str) -> str | None:
 
 def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str], columns: Relations | None = None,
                   published: dict[str, str] | None = None, full_refresh: set[str] | frozenset[str] = frozenset(),
-                  run_id: str = "") -> Versions:
+                  run_id: str = "", read_only: bool = False) -> Versions:
     """Version of every model in `order` (topological), each from its SQL and its inputs' versions."""
-    versions = Versions(models, columns or {}, published or {}, frozenset(full_refresh), run_id)
-    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")  # once, before builds run side by side
+    versions = Versions(models, columns or {}, published or {}, frozenset(full_refresh), run_id, read_only=read_only)
+    if not read_only:  # once, before builds run side by side
+        wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+        provenance.ensure_table(wh)
     for name in order:
         model = models[name]
         ups = [versions[u] for u in model.model_refs if u in versions]
@@ -75,13 +78,17 @@ def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str], col
                 versions.raw_loads[ref.key] = raw_load_id(wh, ref.key)
         inputs = [u.relation for u in ups] + [f"{r.key}@{versions.raw_loads[r.key]}" for r in model.refs if r.schema]
         fp = fingerprint(model, [u.fingerprint for u in ups])
-        versions.by_model[name] = materialize.of(model.materialized).plan(versions, wh, model, fp, inputs)
+        version = materialize.of(model.materialized).plan(versions, wh, model, fp, inputs)
+        versions.by_model[name] = replace(version, sql_key=own_key(model), inputs=tuple(sorted(inputs)))
     return versions
 
 
 def build_model(wh: Warehouse, model: Model, versions: Versions) -> BuildResult:
     """Create the model's version unless it exists already."""
-    return materialize.of(model.materialized).build(wh, model, versions[model.name], versions)
+    result = materialize.of(model.materialized).build(wh, model, versions[model.name], versions)
+    if result.status == "built":
+        provenance.record(wh, versions[model.name])
+    return result
 
 
 def check_full_refresh(models: dict[str, Model], names: list[str]) -> None:

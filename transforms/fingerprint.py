@@ -11,17 +11,27 @@ def normalized_sql(model: Model) -> str:
     return model.ast.sql(dialect="duckdb", comments=False, normalize=True)
 
 
+def own_key(model: Model) -> str:
+    """Hash of what the model itself says (SQL, materialization, keys), without its upstream: tells a plan
+    whether the model's own text changed."""
+    return hashlib.sha256("\0".join(_own_parts(model)).encode()).hexdigest()[:16]
+
+
 def fingerprint(model: Model, upstream: list[str]) -> str:
     """Hash of the normalised SQL, the materialization (with its keys) and the upstream fingerprints.
 
     Description and tags are documentation: changing them rebuilds nothing.
     """
     digest = hashlib.sha256()
-    keys = [",".join(model.unique_key), model.delta_from] if model.materialized == "incremental" else []
-    for part in (normalized_sql(model), model.materialized, *keys, *sorted(upstream)):
+    for part in (*_own_parts(model), *sorted(upstream)):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _own_parts(model: Model) -> list[str]:
+    keys = [",".join(model.unique_key), model.delta_from] if model.materialized == "incremental" else []
+    return [normalized_sql(model), model.materialized, *keys]
 
 
 def version_key(fingerprint_: str, inputs: list[str]) -> str:

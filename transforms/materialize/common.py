@@ -22,6 +22,8 @@ class Version:
     batch: int = 0  # incremental: the batch this version shows
     base_batch: int = 0  # incremental: the published batch it extends (0: built in full)
     watermark: dict[str, Any] = field(default_factory=dict)  # incremental: how far into its driver it has read
+    sql_key: str = ""  # the model's own SQL and config (transforms.fingerprint.own_key)
+    inputs: tuple[str, ...] = ()  # the versions of what it reads: upstream relations, `raw.table@load_id`
 
     @property
     def table(self) -> str:

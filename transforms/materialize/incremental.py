@@ -37,10 +37,11 @@ BATCH_VIEW = re.compile(r"^(?P<storage>.+)_b(?P<batch>\d+)$")
 
 def plan(versions, wh: Warehouse, model: Model, fingerprint: str, inputs: list[str]) -> Version:
     """Extend the published storage by one batch if its driver has new rows, or start a new storage."""
-    ensure_tables(wh)  # here, not in build: concurrent builds would race to create it (Postgres refuses)
     root = delta.root_driver(model, versions.models)
-    if wh.target.type == "postgres" and root not in versions.models:
-        _index_loads(wh, root)
+    if not versions.read_only:
+        ensure_tables(wh)  # here, not in build: concurrent builds would race to create it (Postgres refuses)
+        if wh.target.type == "postgres" and root not in versions.models:
+            _index_loads(wh, root)
     position = _position(versions, root)
     columns = versions.columns.get(model.name)
     storage_fp = version_key(fingerprint, [",".join(columns) if columns else "?"])
