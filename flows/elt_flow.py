@@ -73,10 +73,12 @@ def _retry_unless_user_error(task, task_run, state) -> bool:
     return False
 
 
-@task(task_run_name="extract-{source_name}", tags=["extract"], cache_policy=NO_CACHE, retries=3,
+@task(task_run_name="extract-{source_name}", cache_policy=NO_CACHE, retries=3,
       retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_jitter_factor=0.5,
       retry_condition_fn=_retry_unless_user_error)
 def extract(project: Project, source_name: str, target_name: str) -> runner.LoadResult:
+    """Load one source. No tags on the run's tasks: a task run with tags asks the server for a concurrency
+    lease, which on a SQLite-backed server took 0.1-2 s (a "database is locked" retry) per run."""
     result = runner.load(project, project.sources[source_name], project.target(target_name),
                          run_id=str(flow_run.id))
     log.info("source %s: %d rows loaded %s; %d dead letters; cursors %s", source_name, result.total_rows,
@@ -84,8 +86,6 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
     return result
 
 
-# No tags on the run's own steps: a tag set costs a concurrency-lease request per task run, and on a SQLite
-# server the second new one in a run met a 503 "database is locked" and a ~2 s retry, nearly every time.
 @task(name="lint-and-compile", task_run_name="lint-and-compile", cache_policy=NO_CACHE)
 def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
     raw = catalog.raw_relations(project, warehouse.raw_catalog(wh))
@@ -149,8 +149,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     to_extract = to_extract if extract_sources else []
     progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")
     with sole_writer(project, target_, wait_for_warehouse_seconds):
-        summary.loads = [extract.with_options(tags=["extract", f"source:{name}", f"target:{target_.name}"])(
-            project, name, target_.name) for name in to_extract]
+        summary.loads = [extract(project, name, target_.name) for name in to_extract]
         update_progress_artifact(progress, 25.0)
         wh = warehouse.connect(target_)
         try:
