@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import copy_context
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from prefect import task
@@ -41,14 +41,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from checks.contracts import Contract
+from checks.verify import CheckOutcome, preload, verify_build
 from elt import verified
 from elt.errors import BuildError, EltError
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse
 from transforms.build import BuildResult, build_model
 from transforms.plan import Plan
-
-if TYPE_CHECKING:
-    from checks.verify import CheckOutcome
 
 log = logging.getLogger("elt.flow")
 # Soda Core 4.28 parses every contract with one class-level ruamel YAML parser: two verifications at once
@@ -177,8 +175,6 @@ class ModelRun:
                     and self._checked(name, result.relation))
 
     def verify_one(self, build: BuildResult) -> list[CheckOutcome]:
-        from checks.verify import verify_build  # imports Soda (~0.5 s): only runs that verify pay for it
-
         try:
             if self.stopping.is_set():
                 raise EltError(f"model {build.model}: not verified, the run is stopping")
@@ -269,6 +265,8 @@ def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[s
         log.info("%d of %d model(s) unchanged since the publication in effect: not built, not verified again",
                  len(chosen) - len(todo), len(chosen))
     if todo:
+        if any(name in contracts for name in todo):
+            preload()
         started = time.perf_counter()
         wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")  # once, before workers would race to create it
         try:
