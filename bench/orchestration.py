@@ -9,7 +9,8 @@ A `prefect server start` (SQLite, a temporary PREFECT_HOME, UI off) runs on a fr
 1. A generated project of `--models` models (bench/lint_compile.py's generator, seed 7: views and tables in
    chains and fan-ins, a row-count contract on every 10th mart) over raw tables of 2,000 rows written
    straight into a DuckDB file (no sources), built and published once by the flow. Then each pair:
-   - flow: `elt_pipeline()` with PREFECT_API_URL set (what `elt run` runs after its own pre-checks);
+   - flow: `elt_pipeline()` with PREFECT_API_URL set (what `elt run` runs after its own pre-checks), ending
+     as `elt run` ends (elt_cli.main.exit_now: no interpreter teardown);
    - direct: the flow's stage functions without Prefect: load_project, raw catalog, make_plan (lint and
      compile), load_contracts, the publication in effect, plan_versions, the janitor's queries;
    both find every model's version published, so nothing builds. Target: flow / direct <= 1.5.
@@ -214,6 +215,10 @@ def main() -> int:
     ap.add_argument("--params", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    if args.worker == "flow":  # ends as `elt run` ends (elt_cli.main.exit_now), which is what a user waits for
+        from elt_cli.main import exit_now
+
+        exit_now(worker_main(WORKERS, args.worker, args.params))
     if args.worker:
         return worker_main(WORKERS, args.worker, args.params)
 

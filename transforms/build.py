@@ -12,7 +12,7 @@ from elt.errors import EltError
 from elt.publish import Publication
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 from transforms import materialize, provenance
-from transforms.fingerprint import fingerprint, own_key
+from transforms.fingerprint import fingerprint, own_key, own_parts
 from transforms.materialize import incremental
 from transforms.materialize.common import BuildResult, Version
 from transforms.models import Model
@@ -77,9 +77,10 @@ def plan_versions(wh: Warehouse, models: dict[str, Model], order: list[str], col
             if ref.schema and ref.key not in versions.raw_loads:
                 versions.raw_loads[ref.key] = raw_load_id(wh, ref.key)
         inputs = [u.relation for u in ups] + [f"{r.key}@{versions.raw_loads[r.key]}" for r in model.refs if r.schema]
-        fp = fingerprint(model, [u.fingerprint for u in ups])
+        parts = own_parts(model)
+        fp = fingerprint(model, [u.fingerprint for u in ups], parts)
         version = materialize.of(model.materialized).plan(versions, wh, model, fp, inputs)
-        versions.by_model[name] = replace(version, sql_key=own_key(model), inputs=tuple(sorted(inputs)))
+        versions.by_model[name] = replace(version, sql_key=own_key(parts), inputs=tuple(sorted(inputs)))
     return versions
 
 
