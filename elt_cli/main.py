@@ -1,4 +1,4 @@
-"""The `elt` command: run, extract, lint, compile, history, rollback.
+"""The `elt` command: the parser, the commands that write (run, build, extract, rollback, init) and listings.
 
 Errors the user can fix print as `where: what — what to do` and exit 1, without a traceback; `--debug`
 shows it. Stage packages are imported lazily: only `elt run` pays for Prefect's start-up.
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import json
 import logging
 import os
 import signal
@@ -19,7 +18,17 @@ from pathlib import Path
 from typing import Callable, NoReturn
 
 from elt.config import TARGET_DIALECTS
-from elt.errors import EltError, Location
+from elt.errors import EltError
+from elt_cli.common import (
+    check_contracts,
+    check_selection,
+    print_excerpt,
+    print_json,
+    project_of,
+    relative,
+    with_warehouse,
+)
+from elt_cli.read_only import cmd_compile, cmd_plan, cmd_show, cmd_verify
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     except EltError as err:
         if args.debug:
             raise
-        print(f"error: {_relative(str(err))}", file=sys.stderr)
-        _print_excerpt(err.where)
+        print(f"error: {relative(str(err))}", file=sys.stderr)
+        print_excerpt(err.where)
         return 1
     except BrokenPipeError:  # `elt plan --json | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -83,38 +92,14 @@ class _RunFormatter(logging.Formatter):
         return f"{name}: {text}" if name else text
 
 
-def _relative(text: str) -> str:
-    """Paths inside the current directory read shorter and stay clickable."""
-    return text.replace(f"{Path.cwd()}/", "")
-
-
-def _print_excerpt(where: Location | None) -> None:
-    """The source line of a file:line:col location with a caret under the column, on stderr (stdout keeps one
-    line per problem for editors and scripts)."""
-    if where is None or where.line is None or not Path(where.path).is_file():
-        return
-    lines = Path(where.path).read_text(encoding="utf-8", errors="replace").splitlines()
-    if not 1 <= where.line <= len(lines):
-        return
-    text = lines[where.line - 1].replace("\t", " ")
-    gutter = f"{where.line:>4} | "
-    print(f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * ((where.col or 1) - 1)}^", file=sys.stderr, flush=True)
-
-
-def _project(args: argparse.Namespace):
-    from elt.config import load_project
-
-    return load_project(Path(args.project) if args.project else None)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    project = _project(args)  # validate config and target before paying for Prefect's start-up
+    project = project_of(args)  # validate config and target before paying for Prefect's start-up
     from elt import warehouse
 
     target = project.target(args.target)
     warehouse.check_runnable(target)
-    _check_contracts(project, target)
-    _check_selection(project, args)
+    check_contracts(project, target)
+    check_selection(project, args)
     from flows.elt_flow import elt_pipeline
     from flows.server import cli_run, ensure_api
 
@@ -142,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"published publication {summary.publication.id}: {names}")
     else:
         print("published nothing new: every model is unchanged")
-    print(f"warehouse {_relative(str(summary.warehouse))}")
+    print(f"warehouse {relative(str(summary.warehouse))}")
     return 0
 
 
@@ -151,7 +136,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     directory = Path(args.directory)
     written = init.create(directory)
-    print(f"created {_relative(str(directory.resolve()))}/ with {len(written)} files: "
+    print(f"created {relative(str(directory.resolve()))}/ with {len(written)} files: "
           f"{', '.join(str(p.relative_to(directory)) for p in written)}")
     print(f"next: cd {args.directory} && elt lint && elt run")
     return 0
@@ -162,7 +147,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     from elt import warehouse
     from sources import runner
 
@@ -181,7 +166,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     from elt import warehouse
     from sources import runner
 
@@ -189,7 +174,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     warehouse.check_runnable(target)
     states = [runner.status(project, source, target) for source in project.sources.values()]
     if args.json:
-        _print_json([{**asdict(state), "target": target.name} for state in states])
+        print_json([{**asdict(state), "target": target.name} for state in states])
         return 0
     if not project.sources:
         print("no sources declared in elt.toml")
@@ -202,259 +187,28 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     from sources.catalog import raw_relations_of
     from transforms.plan import lint_project
 
     context, violations = lint_project(project.models_dir, raw_relations_of(project, project.target(args.target)),
                                        project.dialect, project.published_schema)
     for violation in violations:
-        print(_relative(str(violation)), flush=True)
-        _print_excerpt(violation.location)
+        print(relative(str(violation)), flush=True)
+        print_excerpt(violation.location)
     if violations:
         print(f"{len(violations)} problem(s) in {len(context.models) + len(context.parse_errors)} model(s)",
               file=sys.stderr)
         return 1
-    contracts = _check_contracts(project, project.target(args.target), context)
+    contracts = check_contracts(project, project.target(args.target), context)
     print(f"{len(context.models)} model(s) OK, {len(contracts)} contract(s) OK", file=sys.stderr)
     return 0
-
-
-RAW_DEPENDENT_LINT = ("L002", "L003")  # unknown tables and columns: a first load may still create them
-
-
-def _check_selection(project, args: argparse.Namespace) -> None:
-    """Selectors and --full-refresh names, checked before Prefect starts or anything is extracted."""
-    if not (args.select or args.exclude or args.full_refresh):
-        return
-    from transforms import selection
-    from transforms.build import check_full_refresh
-    from transforms.models import parse_all
-
-    models = parse_all(project.models_dir)
-    selection.resolve(models, args.select, args.exclude)
-    check_full_refresh(models, args.full_refresh)
-
-
-def _check_contracts(project, target, context=None) -> dict:
-    """Validate the models and every contract before anything is extracted; returns the contracts.
-
-    Lint problems about tables and columns may be raw tables the first load creates: the run lints again
-    after extraction, with the tables as loaded, and checks those models' contracts then.
-    """
-    from checks.contracts import load_contracts
-    from elt.errors import LintError
-    from sources.catalog import raw_relations_of
-    from transforms.plan import lint_project
-
-    if context is None:
-        context, violations = lint_project(project.models_dir, raw_relations_of(project, target), project.dialect,
-                                           project.published_schema)
-        if [v for v in violations if v.code not in RAW_DEPENDENT_LINT]:
-            raise LintError(violations)
-        if violations:
-            return {}
-    outputs = {name: context.relations.get(name) for name in context.by_name}
-    return load_contracts(project.contracts_dir, outputs, target.dialect)
-
-
-def cmd_compile(args: argparse.Namespace) -> int:
-    project = _project(args)
-    from sources.catalog import raw_relations_of
-    from transforms.compile import compile_model
-    from transforms.plan import make_plan
-
-    target = project.target(args.target)
-    dialect = args.dialect or target.dialect
-    plan = make_plan(project.models_dir, raw_relations_of(project, target), "duckdb", project.published_schema)
-    for name in args.models:
-        if name not in plan.models:
-            raise EltError(f"unknown model {name!r}", hint="see the files under transforms/models/")
-    names = [name for name in plan.order if not args.models or name in args.models]  # each once, upstream first
-    relations, note = ({}, "") if args.dialect else _relations_in_effect(project, target)
-    for name in names:
-        sql = compile_model(plan.models[name], dialect, relations, pretty=True)
-        print(f"-- {name} ({dialect}{note})\n{sql};\n")
-    return 0
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    """What a run would build, leave and publish, and why, from the versions and the data loaded so far."""
-    project = _project(args)
-    from elt import publish, warehouse
-    from sources.catalog import raw_relations
-    from transforms import provenance, selection
-    from transforms.build import plan_versions
-    from transforms.plan import make_plan
-
-    target = project.target(args.target)
-    warehouse.check_runnable(target)
-    _check_selection(project, args)
-    if not warehouse.has_data(target):
-        raise EltError(f"nothing is loaded on {target.name} yet: a run would build every model",
-                       hint="run `elt run` (or `elt extract`) first")
-    wh = warehouse.connect(target, read_only=True)
-    try:
-        plan = make_plan(project.models_dir, raw_relations(project, warehouse.raw_catalog(wh)), target.dialect,
-                         project.published_schema)
-        chosen = selection.resolve(plan.models, args.select, args.exclude)
-        order = [name for name in plan.order if name in chosen]
-        pub = publish.current(wh)
-        in_effect = {**pub.models, **pub.internal} if pub else {}
-        versions = plan_versions(wh, plan.models, order, plan.outputs(), in_effect, set(args.full_refresh),
-                                 "plan", read_only=True)
-        records = provenance.recorded(wh, [in_effect[name] for name in order if name in in_effect])
-    finally:
-        wh.close()
-    steps = [provenance.step(versions[name], in_effect.get(name), records.get(in_effect.get(name, "")),
-                             name in args.full_refresh) for name in order]
-    changed = [s.model for s in steps if s.action != "unchanged" and plan.models[s.model].published]
-    read = selection.sources_read(plan.models, chosen)
-    sources = [name for name, source in project.sources.items()
-               if source.dataset in read or not (args.select or args.exclude)]
-    if args.json:
-        _print_json({"target": target.name, "publication": pub.id if pub else None, "extract_first": sources,
-                     "steps": [asdict(s) for s in steps],
-                     "would_publish": [f"{project.published_schema}.{m}" for m in changed]})
-        return 0
-    against = f"publication {pub.id}" if pub else "nothing published yet"
-    print(f"plan for {target.name}, against {against}; nothing was written")
-    width = max(len(s.model) for s in steps) if steps else 0
-    for s in steps:
-        print(f"  {s.action:<9}  {s.model:<{width}}  {s.materialized:<11}  {s.reason}")
-    names = ", ".join(f"{project.published_schema}.{m}" for m in changed)
-    print(f"would publish: {names}" if changed else "would publish nothing new")
-    if sources:
-        print(f"(a run extracts {', '.join(sources)} first; rows it loads then would add to this)")
-    return 0
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    """The contracts against what is published now; nothing is built, written or published."""
-    project = _project(args)
-    from checks.gate import decide
-    from checks.verify import verify
-    from elt import clock, publish, warehouse
-
-    target = project.target(args.target)
-    warehouse.check_runnable(target)
-    if not warehouse.has_data(target):
-        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
-    contracts = _check_contracts(project, target)
-    for name in args.models:
-        if name not in contracts:
-            raise EltError(f"model {name!r} has no contract", hint=f"models with one: {', '.join(sorted(contracts))}")
-    wh = warehouse.connect(target, read_only=True)
-    try:
-        pub = publish.current(wh)
-        if pub is None:
-            raise EltError(f"nothing is published on {target.name} yet", hint="run `elt run` first")
-        pointers = pub.models | {m: r for m, r in pub.internal.items() if "@" not in m}
-        names = [n for n in sorted(args.models or contracts) if n in pointers]
-        outcomes = [o for name in names for o in verify(wh, contracts[name], pointers[name], clock.now())]
-    finally:
-        wh.close()
-    report = decide(outcomes)
-    if args.json:
-        _print_json({"publication": pub.id, "target": target.name, **report.summary,
-                     "outcomes": [asdict(o) | {"passed": o.passed} for o in report.outcomes]})
-    else:
-        for o in report.outcomes:
-            column = f" on {o.column}" if o.column else ""
-            print(f"{o.outcome:<8} {o.model}: {o.check}{column}  measured {o.shown_value}, "
-                  f"threshold {o.threshold or '-'}")
-        unpublished = sorted(set(args.models or contracts) - set(names))
-        if unpublished:
-            print(f"not verified (nothing published yet): {', '.join(unpublished)}", file=sys.stderr)
-        print(f"checked  {report.summary['passed']}/{report.summary['checks']} checks passed against publication "
-              f"{pub.id} on {target.name}; nothing was published", file=sys.stderr)
-    return 0 if report.passed else 1
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    """The model's SQL as it is now, over what the publication in effect holds: what it would publish."""
-    project = _project(args)
-    from elt import warehouse
-    from sources.catalog import raw_relations_of
-    from transforms.compile import compile_model
-    from transforms.plan import make_plan
-    from transforms.selection import resolve
-
-    target = project.target(args.target)
-    warehouse.check_runnable(target)
-    if not warehouse.has_data(target):
-        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
-    plan = make_plan(project.models_dir, raw_relations_of(project, target), "duckdb", project.published_schema)
-    if args.model not in plan.models:
-        resolve(plan.models, [args.model])  # an unknown name gets the selectors' "did you mean"
-        raise EltError(f"show takes one model name, not {args.model!r}")
-    model = plan.models[args.model]
-    relations, note = _relations_in_effect(project, target)
-    missing = [m for m in model.model_refs if m not in relations]
-    if missing:
-        raise EltError(f"{model.name} reads {', '.join(missing)}, which {target.name} has no published version of",
-                       where=model.location(), hint=f"run `elt run --select {model.name}` first")
-    sql = compile_model(model, target.dialect, relations)
-    wh = warehouse.connect(target, read_only=True)
-    try:
-        result = wh.execute(f"select * from ({sql}) as _elt_show limit {args.limit}")
-        names = [d[0] for d in result.description]
-        rows = result.fetchall()
-    except Exception as err:  # the engine's own words are what the author needs
-        raise EltError(f"{model.name}: {str(err).splitlines()[0]}", where=model.location(),
-                       hint="fix the model SQL") from None
-    finally:
-        wh.close()
-    _print_table(names, rows)
-    print(f"{len(rows)} row(s) of {model.name}, at most {args.limit} ({note.lstrip('; ')})", file=sys.stderr)
-    return 0
-
-
-def _print_table(names: list[str], rows: list[tuple]) -> None:
-    cells = [[("NULL" if v is None else str(v))[:40] for v in row] for row in rows]
-    widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
-    print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _relations_in_effect(project, target) -> tuple[dict[str, str], str]:
-    """Where the models a model reads are on the target now, so the printed SQL runs there as it is: published
-    models by their published names, internal ones by the version the publication in effect points at."""
-    from elt import publish, warehouse
-
-    if not target.runnable:
-        return {}, "; models by name: a compile-only target"
-    if not warehouse.has_data(target):
-        return {}, f"; models by name: nothing published on {target.name} yet"
-    try:
-        wh = warehouse.connect(target, read_only=True)
-    except EltError:  # a run holds the DuckDB file: print the SQL all the same
-        return {}, f"; models by name: {target.name} is in use by a run"
-    try:
-        pub = publish.current(wh)
-    finally:
-        wh.close()
-    if pub is None:
-        return {}, f"; models by name: nothing published on {target.name} yet"
-    relations = {m: f"{project.published_schema}.{m}" for m in pub.models}
-    relations |= {m: r for m, r in pub.internal.items() if "@" not in m}
-    return relations, f"; reads what publication {pub.id} on {target.name} points at"
-
-
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
 
 
 def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
     from elt import warehouse
 
-    project = _project(args)
-    target = project.target(args.target)
-    warehouse.check_runnable(target)
-    if not warehouse.has_data(target):
-        raise EltError(f"warehouse {target.describe()} does not exist yet", hint="run `elt run` first")
+    project, target = with_warehouse(args)
     with warehouse.exclusive(target):
         con = warehouse.connect(target)
         try:
@@ -469,7 +223,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     def show(project, con) -> int:
         publications = publish.history(con, limit=args.limit)
         if args.json:
-            _print_json([{**asdict(pub), "published_schema": project.published_schema} for pub in publications])
+            print_json([{**asdict(pub), "published_schema": project.published_schema} for pub in publications])
             return 0
         for pub in publications:
             what = f"restores {pub.restores}" if pub.kind == "rollback" else \
