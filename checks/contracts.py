@@ -3,7 +3,7 @@
 Soda ignores unknown keys, falls back to default thresholds on misspelled ones, only logs a value of the
 wrong type, and YAML keeps the last of two equal keys: a typo can turn a check into one that always passes.
 Every key and value is checked here, with the file and key path in the message, and every column a
-contract names must be one the model produces.
+contract names must be one the model produces; the caller may lint the SQL of checks like a model's.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from checks.contract_sql import reads_candidate, syntax_error, unknown_variable
+from checks.contract_sql import as_written, for_lint, reads_candidate, refs, syntax_error, unknown_variable
 from elt.errors import ContractError, Location
 from elt.textfile import read_utf8
 
@@ -25,8 +25,9 @@ DBT_TESTS = {
     "unique": "dbt's `unique` is `duplicate` here (a column check: `- duplicate:`)",
     "not_null": "dbt's `not_null` is `missing` here (a column check: `- missing:`)",
     "accepted_values": "dbt's `accepted_values` is `invalid` here: `- invalid: {valid_values: [...]}`",
-    "relationships": "dbt's `relationships` has no equivalent yet: a contract's query reads only its own "
-                     "candidate (${var.RELATION})",
+    "relationships": "dbt's `relationships` is a failed_rows query here, reading the other model as "
+                     "${ref.MODEL}: `- failed_rows: {query: select * from ${var.RELATION} o where not exists "
+                     "(select 1 from ${ref.customers} c where c.customer_id = o.customer_id)}`",
 }
 COLUMN_CHECKS = {
     "missing": COMMON + ("missing_values", "missing_format"),
@@ -83,6 +84,9 @@ TYPES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
 VALUE_LISTS = ("missing_values", "valid_values", "invalid_values")
 FORMATS = ("missing_format", "valid_format", "invalid_format")  # {name: ..., regex: ...}
 SQL_KINDS = {"query": "query", "expression": "expression", "filter": "expression"}
+# (SQL, relation name -> the model it stands for) -> problems: lint of a check's SQL, given by the caller
+# (the lint rules live in transforms/, which this package does not import).
+LintQuery = Callable[[str, dict[str, str]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,11 @@ class Contract:
     document: dict[str, Any]
 
     @property
+    def refs(self) -> set[str]:
+        """The other models its SQL reads (${ref.NAME}): verified against the versions published with it."""
+        return {name for _, text in _strings(self.document, "") for name in refs(text)}
+
+    @property
     def check_count(self) -> int:
         columns = self.document.get("columns") or []
         return len(self.document.get("checks") or []) + sum(len(c.get("checks") or []) for c in columns)
@@ -103,15 +112,16 @@ def discover(contracts_dir: Path) -> list[Path]:
     return sorted([*contracts_dir.glob("*.yml"), *contracts_dir.glob("*.yaml")])
 
 
-def load_contracts(contracts_dir: Path, outputs: dict[str, list[str] | None],
-                   dialect: str = "duckdb") -> dict[str, Contract]:
+def load_contracts(contracts_dir: Path, outputs: dict[str, list[str] | None], dialect: str = "duckdb",
+                   lint_query: LintQuery | None = None) -> dict[str, Contract]:
     """Every contract, validated against the columns its model produces (`outputs`: model -> columns).
 
-    `dialect`: the warehouse's, in which the SQL of `query:` checks runs as written.
+    `dialect`: the warehouse's, in which the SQL of `query:` checks runs as written. `lint_query`: checks the
+    tables and columns of the SQL in `query`, `expression` and `filter`.
     """
     contracts: dict[str, Contract] = {}
     for path in discover(contracts_dir):
-        contract = load_contract(path, outputs, dialect)
+        contract = load_contract(path, outputs, dialect, lint_query)
         if contract.model in contracts:  # orders.yml and orders.yaml: one would silently replace the other
             raise ContractError(f"a second contract for model {contract.model} (the first: "
                                 f"{contracts[contract.model].path.name})", where=Location(path),
@@ -120,7 +130,8 @@ def load_contracts(contracts_dir: Path, outputs: dict[str, list[str] | None],
     return contracts
 
 
-def load_contract(path: Path, outputs: dict[str, list[str] | None], dialect: str = "duckdb") -> Contract:
+def load_contract(path: Path, outputs: dict[str, list[str] | None], dialect: str = "duckdb",
+                  lint_query: LintQuery | None = None) -> Contract:
     model = path.stem.lower()
     if model not in outputs:
         raise ContractError(f"no model named {model}", where=Location(path),
@@ -135,7 +146,7 @@ def load_contract(path: Path, outputs: dict[str, list[str] | None], dialect: str
         raise ContractError(f"invalid YAML: {getattr(err, 'problem', err)}",
                             where=Location(path, mark.line + 1 if mark else None, mark.column + 1 if mark else None),
                             hint="fix the YAML syntax") from None
-    _Validator(path, outputs[model], dialect).contract(document)
+    _Validator(path, model, outputs, dialect, lint_query).contract(document)
     return Contract(model=model, path=path, document=document)
 
 
@@ -182,8 +193,10 @@ def _kind(value: Any) -> str:
 
 
 class _Validator:
-    def __init__(self, path: Path, columns: list[str] | None, dialect: str) -> None:
-        self.path, self.columns, self.dialect = path, columns, dialect
+    def __init__(self, path: Path, model: str, outputs: dict[str, list[str] | None], dialect: str,
+                 lint_query: LintQuery | None) -> None:
+        self.path, self.model, self.models, self.dialect = path, model, outputs, dialect
+        self.columns, self.lint_query = outputs[model], lint_query
 
     def fail(self, key: str, message: str, hint: str | None = None) -> ContractError:
         return ContractError(message, where=Location(self.path, key=key or None), hint=hint)
@@ -225,6 +238,17 @@ class _Validator:
                 if key == "query" and not reads_candidate(value):
                     raise self.fail(at, "the query does not read ${var.RELATION}, the version being verified",
                                     hint="select from ${var.RELATION}, not from the model's published name")
+                self.lint(value, SQL_KINDS[key], at)
+
+    def lint(self, text: str, kind: str, where: str) -> None:
+        """The tables and columns of a check's SQL, checked as a model's would be."""
+        if self.lint_query is None:
+            return
+        problems = self.lint_query(*for_lint(text, kind, self.model))
+        if problems:
+            raise self.fail(where, as_written(problems[0], self.model),
+                            hint="the candidate is ${var.RELATION}, another model ${ref.MODEL}, a raw table "
+                            "schema.table")
 
     def value_list(self, values: Any, where: str) -> None:
         if not isinstance(values, list) or not values:
@@ -247,7 +271,7 @@ class _Validator:
         if not isinstance(doc, dict):
             raise self.fail("", f"the top level must be a mapping (columns:, checks:), not {_kind(doc)}")
         for where, text in _strings(doc, ""):
-            problem = unknown_variable(text)
+            problem = unknown_variable(text, self.models, self.model)
             if problem:
                 raise self.fail(where, *problem)
         self.keys(doc, TOP_KEYS, "")

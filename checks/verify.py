@@ -1,8 +1,8 @@
 """Verify contracts against candidate relations with Soda Core v4, in process, on the run's connection.
 
 A contract is written for a model; at verification it is retargeted at the model's candidate version
-(`dataset:` rewritten, `${var.RELATION}` declared for SQL in `query:` checks), so the same file checks
-whatever version is about to be published.
+(`dataset:` rewritten, `${var.RELATION}` declared for SQL in `query:` checks, each `${ref.MODEL}` replaced by
+the version of MODEL published with it), so the same file checks whatever is about to be published.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import yaml
 from pydantic import SecretStr
 
-from checks.contract_sql import RELATION
+from checks.contract_sql import RELATION, resolve_refs
 from checks.contracts import Contract
 from elt.errors import EltError
 from elt.warehouse import Warehouse
@@ -72,14 +72,15 @@ class CheckOutcome:
         return self.outcome == "PASSED" or (self.outcome == "WARN" and self.warn_only)
 
 
-def retarget(wh: Warehouse, contract: Contract, relation: str) -> str:
-    """The contract's YAML pointed at `relation` (`schema.table`) in the warehouse.
+def retarget(wh: Warehouse, contract: Contract, relation: str, refs: dict[str, str] | None = None) -> str:
+    """The contract's YAML pointed at `relation` (`schema.table`) in the warehouse, `${ref.MODEL}` at
+    `refs[MODEL]`.
 
     Soda names a dataset `source/schema/table` on DuckDB but `source/database/schema/table` on Postgres; a
     wrong part count silently skips the schema check.
     """
     schema, table = relation.split(".")
-    document = dict(contract.document)
+    document = _resolved(contract.document, refs or {})
     database = [wh.raw.info.dbname] if wh.target.type == "postgres" else []
     document["dataset"] = "/".join([DATA_SOURCE, *database, schema, table])
     document["variables"] = {RELATION: {"default": relation}}
@@ -122,15 +123,32 @@ def preload() -> None:
     import soda_core.contracts.contract_verification  # noqa: F401
 
 
-def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | None = None) -> list[CheckOutcome]:
-    """Run one contract against one relation; errors become ERROR outcomes, never a silent pass."""
+def _resolved(value: Any, refs: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return resolve_refs(value, refs)
+    if isinstance(value, dict):
+        return {key: _resolved(item, refs) for key, item in value.items()}
+    return [_resolved(item, refs) for item in value] if isinstance(value, list) else value
+
+
+def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | None = None,
+           refs: dict[str, str] | None = None) -> list[CheckOutcome]:
+    """Run one contract against one relation; errors become ERROR outcomes, never a silent pass.
+
+    `refs`: model -> the relation of its version published with `relation` (the contract's `${ref.MODEL}`).
+    """
     # Imported here, not at the top: Soda costs ~0.7 s of imports, and a run with nothing to verify needs none.
     from soda_core.common.yaml import ContractYamlSource
     from soda_core.contracts.contract_verification import ContractVerificationSession
 
+    missing = sorted(contract.refs - set(refs or {}))
+    if missing:
+        return [CheckOutcome(contract.model, "contract", None, "ERROR", None,
+                             f"it reads ${{ref.{m}}}, and {m} has no version built or published on this target")
+                for m in missing]
     with data_source(wh) as source:
         session = ContractVerificationSession.execute(
-            contract_yaml_sources=[ContractYamlSource.from_str(retarget(wh, contract, relation))],
+            contract_yaml_sources=[ContractYamlSource.from_str(retarget(wh, contract, relation, refs))],
             data_source_impls=[source],
             data_timestamp=now.isoformat() if now else None,
         )
@@ -157,13 +175,13 @@ def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | Non
 
 
 def verify_build(wh: Warehouse, contract: Contract, audited: str, now: datetime | None = None,
-                 candidate: str = "") -> list[CheckOutcome]:
+                 candidate: str = "", refs: dict[str, str] | None = None) -> list[CheckOutcome]:
     """The contract against what a build produced (`BuildResult.audited`): a whole candidate, or a delta.
 
     A delta's rows are checked by Soda on their own; a value a `duplicate` check forbids twice must also be
     new against the rest of the `candidate` it joins, which Soda cannot see from the delta: checked here.
     """
-    outcomes = verify(wh, contract, audited, now)
+    outcomes = verify(wh, contract, audited, now, refs)
     if candidate and candidate != audited:
         outcomes += [_duplicates_against(wh, contract.model, audited, candidate, columns)
                      for columns in _duplicate_columns(contract)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 from elt.errors import EltError, Location
@@ -70,6 +71,7 @@ def check_contracts(project, target, context=None) -> dict:
     from checks.contracts import load_contracts
     from elt.errors import LintError
     from sources.catalog import raw_relations_of
+    from transforms.lint.query import query_problems
     from transforms.plan import lint_project
 
     if context is None:
@@ -80,7 +82,8 @@ def check_contracts(project, target, context=None) -> dict:
         if violations:
             return {}
     outputs = {name: context.relations.get(name) for name in context.by_name}
-    return load_contracts(project.contracts_dir, outputs, target.dialect)
+    return load_contracts(project.contracts_dir, outputs, target.dialect,
+                          partial(query_problems, relations=context.relations, dialect=target.dialect))
 
 
 def print_json(value: object) -> None:

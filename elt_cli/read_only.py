@@ -94,7 +94,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise EltError(f"nothing is published on {target.name} yet", hint="run `elt run` first")
         pointers = pub.models | {m: r for m, r in pub.internal.items() if "@" not in m}
         names = [n for n in sorted(args.models or contracts) if n in pointers]
-        outcomes = [o for name in names for o in verify(wh, contracts[name], pointers[name], clock.now())]
+        outcomes = [o for name in names for o in verify(
+            wh, contracts[name], pointers[name], clock.now(), {m: pointers[m] for m in contracts[name].refs
+                                                               if m in pointers})]
     finally:
         wh.close()
     report = decide(outcomes)

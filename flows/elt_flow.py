@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from prefect.utilities.annotations import quote
 
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
-from elt import clock, warehouse
+from elt import blocked, clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
 from elt.errors import BuildError, ConfigError, DeadLettersExceeded, GateError, SchemaFrozenError
@@ -42,6 +43,7 @@ from transforms.build import (
     model_of,
     plan_versions,
 )
+from transforms.lint.query import query_problems
 from transforms.models import parse_all
 from transforms.plan import Plan, make_plan
 
@@ -90,7 +92,8 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
 def plan_models(project: Project, target: Target, wh: warehouse.Warehouse) -> tuple[Plan, dict[str, Contract]]:
     raw = catalog.raw_relations(project, warehouse.raw_catalog(wh))
     plan = make_plan(project.models_dir, raw, target.dialect, project.published_schema)
-    contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect)
+    contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect,
+                               partial(query_problems, relations=plan.relations, dialect=target.dialect))
     return plan, contracts
 
 
@@ -159,16 +162,16 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             _warn_unchecked(plan, contracts, chosen)
             check_full_refresh(plan.models, full_refresh or [])
             in_effect = publishing.current(wh)
-            versions = plan_versions(wh, plan.models, chosen, plan.outputs(),
-                                     {**in_effect.models, **in_effect.internal} if in_effect else {},
-                                     set(full_refresh or []), run_id)
+            published = {**in_effect.models, **in_effect.internal} if in_effect else {}
+            versions = plan_versions(wh, plan.models, chosen, plan.outputs(), published, set(full_refresh or []),
+                                     run_id)
             started = time.perf_counter()
             try:
-                summary.builds, outcomes = build_and_verify(
-                    wh, plan, versions, contracts, chosen, clock.now(),
-                    {**in_effect.models, **in_effect.internal} if in_effect else {}, target_.threads)
+                summary.builds, outcomes = build_and_verify(wh, plan, versions, contracts, chosen, clock.now(),
+                                                            published, target_.threads)
             except BuildError as failed:  # the report shows what every other model did
                 summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
+                _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)])
                 _report(summary)
                 raise
             finally:
@@ -176,10 +179,11 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             summary.gate = decide(outcomes)
             update_progress_artifact(progress, 85.0)
             if not summary.gate.passed:
+                _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:])
                 _report(summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate)
-            remember_verified(wh, summary.builds, contracts, outcomes)
+            remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
             # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
         finally:
@@ -190,6 +194,14 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     update_progress_artifact(progress, 100.0)
     _report(summary)
     return summary
+
+
+def _remember_blocked(wh: warehouse.Warehouse, run_id: str, reason: str, failures: list[str]) -> None:
+    """For `elt history`; a warehouse that cannot take the record must not hide why the run failed."""
+    try:
+        blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), reason, [f.strip() for f in failures]))
+    except Exception as err:  # the run's own error follows
+        log.warning("could not record the blocked run in the warehouse: %s", err)
 
 
 def _warn_unchecked(plan: Plan, contracts: dict[str, Contract], chosen: list[str]) -> None:

@@ -13,7 +13,8 @@ concurrency-lease request per task run), and their number is bounded (bench/orch
 - a model whose version is the one published, and passed the contract it has now (elt/verified.py), has
   nothing to do: no task, no query, so a no-op run creates no model task;
 - up to PER_MODEL_TASKS models to do: a `build-<model>` task each, and a `verify-<model>` task with its
-  build as input, each model submitted when its upstream builds are done;
+  build as input (and, waited for, the builds of other models its contract reads as ${ref.MODEL}), each
+  model submitted when its upstream builds are done;
 - more: one `build-wave-<n>` and one `verify-wave-<n>` task per dependency wave (its models run on a pool
   of `threads` workers, each verified as its build ends), with a log record per model and the run's table.
 """
@@ -73,7 +74,8 @@ class ModelRun:
         self.pool: ThreadPoolExecutor | None = None  # per-wave tasks: the `threads` workers they share
         self.stopping = threading.Event()
         self.blocked: dict[str, str] = {}  # model not built -> the failed model upstream that stopped it
-        self._inboxes: dict[str, queue.SimpleQueue[str]] = {}  # model -> where its finished build is announced
+        self._inboxes: dict[str, queue.SimpleQueue[str]] = {}  # model -> where it is announced, ready to verify
+        self._awaiting: dict[str, set[str]] = {}  # model -> builds it waits for before it is verified
 
     # --- worker connections -------------------------------------------------------------------------
     @contextmanager
@@ -110,18 +112,33 @@ class ModelRun:
         return self.published.get(name) == relation and self._checked(name, relation)
 
     def _checked(self, name: str, relation: str) -> bool:
-        return name not in self.contracts or self.passed.get(relation) == contract_digest(self.contracts[name])
+        return name not in self.contracts or self.passed.get(relation) == self.digest(name)
+
+    def digest(self, name: str) -> str:
+        return contract_digest(self.contracts[name], ref_relations(self.contracts[name], self.versions, self.published))
 
     def upstream(self, name: str, within: set[str]) -> list[str]:
         return [u for u in self.plan.models[name].model_refs if u in within]
+
+    def verify_after(self, name: str, within: set[str]) -> list[str]:
+        """The other models of `within` whose builds `name`'s contract reads (${ref.MODEL}): it is verified
+        once they are built, against the versions published with it."""
+        contract = self.contracts.get(name)
+        return sorted(r for r in contract.refs if r in within and r != name) if contract else []
 
     def build_one(self, name: str) -> BuildResult:
         """Build one model (skipped when an upstream model failed); failures are recorded and raised."""
         try:
             return self._build(name)
         finally:
-            if name in self._inboxes:
-                self._inboxes[name].put(name)
+            self._announce(name)
+
+    def _announce(self, built: str) -> None:
+        """Put each watched model whose last awaited build was `built` into its inbox."""
+        with self._lock:
+            ready = _ready_to_verify(self._awaiting, built)
+        for name in ready:
+            self._inboxes[name].put(name)
 
     def _build(self, name: str) -> BuildResult:
         version = self.versions[name]
@@ -144,11 +161,13 @@ class ModelRun:
             self.results[name] = result
         return result
 
-    def watch(self, names: list[str]) -> queue.SimpleQueue[str]:
-        """A queue that receives each of `names` once its build has finished (whatever the outcome)."""
+    def watch(self, names: list[str], within: set[str]) -> queue.SimpleQueue[str]:
+        """A queue that receives each of `names` once its build, and those its contract reads, have finished
+        (whatever the outcome)."""
         inbox: queue.SimpleQueue[str] = queue.SimpleQueue()
         for name in names:
             self._inboxes[name] = inbox
+            self._awaiting[name] = {name, *self.verify_after(name, within)}
         return inbox
 
     def skip(self, name: str, failed: str) -> BuildResult:
@@ -167,9 +186,12 @@ class ModelRun:
         return result is not None and (result.status == "failed" or result.status.startswith("skipped:"))
 
     def needs_verify(self, name: str) -> bool:
-        """A built model with a contract; not one that failed or whose relation already passed the gate."""
+        """A built model with a contract; not one that failed (or a model its contract reads did) or whose
+        relation already passed the gate."""
         result = self.results.get(name)
         if name not in self.contracts or result is None or result.status not in ("built", "skipped"):
+            return False
+        if any(self._failed(r) for r in self.contracts[name].refs):
             return False
         return not (result.status == "skipped" and self.published.get(name) == result.relation
                     and self._checked(name, result.relation))
@@ -179,8 +201,9 @@ class ModelRun:
             if self.stopping.is_set():
                 raise EltError(f"model {build.model}: not verified, the run is stopping")
             with SODA_ONE_AT_A_TIME, self.connection() as wh:
-                outcomes = verify_build(wh, self.contracts[build.model], build.audited, self.now,
-                                        candidate=build.relation)
+                contract = self.contracts[build.model]
+                outcomes = verify_build(wh, contract, build.audited, self.now, candidate=build.relation,
+                                        refs=ref_relations(contract, self.versions, self.published))
         except Exception as err:
             with self._lock:
                 self.errors[build.model] = err
@@ -224,9 +247,9 @@ def build_wave(run: ModelRun, wave: int, names: list[str]) -> int:
 
 @task(name="verify-wave", task_run_name="verify-wave-{wave}", cache_policy=NO_CACHE)
 def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQueue[str], built: UUID) -> int:
-    """The contracts of the wave's models, each verified as soon as its build is done, on the workers the
-    builds use (this task's thread only waits, so it never holds a worker a build needs). `built`: the
-    wave's build task, recorded as this task's upstream."""
+    """The contracts of the wave's models, each verified as soon as its build (and those of the models its
+    contract reads) is done, on the workers the builds use (this task's thread only waits, so it never holds
+    a worker a build needs). `built`: the wave's build task, recorded as this task's upstream."""
     verifying: dict[str, Future[Any]] = {}
     for _ in names:
         while True:
@@ -244,8 +267,16 @@ def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQ
     return len(verifying)
 
 
-def contract_digest(contract: Contract) -> str:
-    return hashlib.sha256(json.dumps(contract.document, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def contract_digest(contract: Contract, refs: dict[str, str]) -> str:
+    """What a version passed: the contract, and the versions of the models it reads (${ref.MODEL})."""
+    text = json.dumps([contract.document, refs], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def ref_relations(contract: Contract, versions: Any, published: dict[str, str]) -> dict[str, str]:
+    """Model -> relation of each model the contract reads: the run's version, else the published one."""
+    found = {m: versions[m].relation if m in versions else published.get(m) for m in contract.refs}
+    return {m: relation for m, relation in found.items() if relation}
 
 
 def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[str, Contract], chosen: list[str],
@@ -287,10 +318,12 @@ def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[s
 
 
 def remember_verified(wh: Warehouse, builds: list[BuildResult], contracts: dict[str, Contract],
-                      outcomes: list[CheckOutcome]) -> None:
+                      outcomes: list[CheckOutcome], versions: Any, published: dict[str, str]) -> None:
     """After a gate that passed: which contract each verified version passed (the next run skips it)."""
     checked = {o.model for o in outcomes}
-    verified.record(wh, {b.relation: contract_digest(contracts[b.model]) for b in builds if b.model in checked})
+    verified.record(wh, {b.relation: contract_digest(contracts[b.model], ref_relations(contracts[b.model], versions,
+                                                                                     published))
+                         for b in builds if b.model in checked})
 
 
 def _per_model(run: ModelRun, todo: list[str]) -> None:
@@ -303,10 +336,12 @@ def _per_model(run: ModelRun, todo: list[str]) -> None:
             downstream[up].append(name)
     done: queue.SimpleQueue[tuple[str, PrefectFuture]] = queue.SimpleQueue()
     verifies: list[PrefectFuture] = []
+    builds: dict[str, PrefectFuture] = {}
+    to_verify = {name: {name, *run.verify_after(name, members)} for name in todo if name in run.contracts}
     with ThreadPoolTaskRunner(max_workers=run.threads) as runner:
         def start(name: str) -> None:
-            future = runner.submit(build, {"run": quote(run), "name": name})
-            future.add_done_callback(lambda f: done.put((name, f)))
+            builds[name] = runner.submit(build, {"run": quote(run), "name": name})
+            builds[name].add_done_callback(lambda f: done.put((name, f)))
 
         running = 0
         for name in todo:
@@ -318,8 +353,10 @@ def _per_model(run: ModelRun, todo: list[str]) -> None:
             running -= 1
             future.wait()  # sets the final state locally (else reading it asks the API)
             ok = future.state.is_completed()
-            if ok and run.needs_verify(name):
-                verifies.append(runner.submit(verify, {"run": quote(run), "name": name, "build": future}))
+            for ready in _ready_to_verify(to_verify, name):
+                if run.needs_verify(ready):  # its contract's other models are built: a graph edge from each
+                    verifies.append(runner.submit(verify, {"run": quote(run), "name": ready, "build": builds[ready]},
+                                                  wait_for=[builds[r] for r in run.verify_after(ready, members)]))
             for child in downstream[name]:
                 waiting[child].discard(name)
                 if not waiting[child]:
@@ -330,6 +367,17 @@ def _per_model(run: ModelRun, todo: list[str]) -> None:
                         _skip_below(run, child, name, downstream)
         for future in verifies:
             future.wait()
+
+
+def _ready_to_verify(to_verify: dict[str, set[str]], built: str) -> list[str]:
+    """The models whose last awaited build was `built` (each awaits its own and those its contract reads)."""
+    ready = []
+    for name, waits in list(to_verify.items()):
+        waits.discard(built)
+        if not waits:
+            ready.append(name)
+            del to_verify[name]
+    return ready
 
 
 def _skip_below(run: ModelRun, name: str, failed: str, downstream: dict[str, list[str]]) -> None:
@@ -354,21 +402,26 @@ def _per_wave(run: ModelRun, todo: list[str]) -> None:
     for name in todo:  # topological: upstream depths are known
         depth[name] = 1 + max((depth[u] for u in run.upstream(name, members)), default=-1)
     waves = [[n for n in todo if depth[n] == d] for d in range(max(depth.values()) + 1)]
+    # A model is verified in the wave where the last build its contract waits for is (its own, or ${ref.X}'s).
+    verified_in = {n: max(depth[m] for m in (n, *run.verify_after(n, members))) for n in todo if n in run.contracts}
+    checked = [[n for n in todo if verified_in.get(n) == d] for d in range(len(waves))]
+    inboxes = [run.watch(names, members) for names in checked]  # before any build: each build announces itself
     log.info("%d models to build: one build and one verify task per wave (%s models)", len(todo),
              "/".join(str(len(w)) for w in waves))
     verifies: list[PrefectFuture] = []
+    built_waves: list[UUID] = []
     # The tasks hand their models to the pool: the pool, not the task runner, bounds the SQL at `threads`.
     with ThreadPoolExecutor(max_workers=run.threads, thread_name_prefix="elt-model") as run.pool, \
             ThreadPoolTaskRunner(max_workers=len(waves) + 1) as runner:
         for number, names in enumerate(waves, start=1):
-            checked = [n for n in names if n in run.contracts]
-            inbox = run.watch(checked)
             built = runner.submit(build_wave, {"run": quote(run), "wave": number, "names": names})
-            if checked:
+            built_waves.append(built.task_run_id)
+            if checked[number - 1]:
+                after = {built_waves[depth[m]] for n in checked[number - 1] for m in (n, *run.verify_after(n, members))}
                 verifies.append(runner.submit(
-                    verify_wave, {"run": quote(run), "wave": number, "names": checked, "inbox": quote(inbox),
-                                  "built": built.task_run_id},
-                    dependencies={"built": {TaskRunResult(id=built.task_run_id)}}))
+                    verify_wave, {"run": quote(run), "wave": number, "names": checked[number - 1],
+                                  "inbox": quote(inboxes[number - 1]), "built": built.task_run_id},
+                    dependencies={"built": {TaskRunResult(id=i) for i in after}}))
             built.wait()  # the next wave reads this one
         for future in verifies:
             future.wait()

@@ -88,6 +88,20 @@ ERROR_CASES = [
      (f"{CONTRACT}: a second contract for model orders (the first: orders.yaml)", "merge them")),
     ("expression_syntax_error", replace(CONTRACT, FAILED_ROWS_QUERY, "expression: paid_amount <> amount and"),
      ("lint",), (f"{CONTRACT}: checks[3].failed_rows.expression:", "SQL syntax error at line 1, column")),
+    ("query_unknown_column", replace(CONTRACT, "paid_amount <> amount", "paid_amount <> amount_paid"), ("lint",),
+     (f"{CONTRACT}: checks[3].failed_rows.query:", "column amount_paid does not exist")),
+    ("expression_unknown_column", replace(CONTRACT, FAILED_ROWS_QUERY, "expression: paid_amount <> amont"),
+     ("lint",), (f"{CONTRACT}: checks[3].failed_rows.expression:", "column amont does not exist")),
+    ("query_reads_a_model_by_name", replace(CONTRACT, FAILED_ROWS_QUERY, "query: select * from ${var.RELATION} o "
+                                            "where o.customer_id not in (select customer_id from customers)"),
+     ("lint",), (f"{CONTRACT}: checks[3].failed_rows.query:", "customers is a model", "${ref.MODEL}")),
+    ("ref_unknown_model", replace(CONTRACT, FAILED_ROWS_QUERY, "query: select * from ${var.RELATION} o "
+                                  "where o.customer_id not in (select customer_id from ${ref.customer})"),
+     ("lint",), (f"{CONTRACT}: checks[3].failed_rows.query:", "no model named customer",
+                 "did you mean ${ref.customers}?")),
+    ("ref_unknown_column", replace(CONTRACT, FAILED_ROWS_QUERY, "query: select * from ${var.RELATION} o "
+                                   "where o.customer_id not in (select c.id from ${ref.customers} c)"),
+     ("lint",), (f"{CONTRACT}: checks[3].failed_rows.query:", "column c.id does not exist (has: customer_id")),
 ]
 
 # The model's problem is a lint violation (L001): one line on stdout, as every other lint finding.

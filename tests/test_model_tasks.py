@@ -159,6 +159,8 @@ def test_a_failing_model_skips_its_downstream_and_nothing_is_published(any_proje
     assert "not built because an upstream model failed: below_broken, below_below" in message
     views = query(any_project, "select count(*) from information_schema.tables where table_schema = 'analytics'")
     assert views == [(0,)], "nothing is published"
+    [blocked] = query(any_project, "select reason, failures from _elt.blocked_runs")  # for `elt history`
+    assert blocked[0] == "build" and "model broken_mid failed to build" in blocked[1]
 
     from tests.test_pipeline import _artifacts
 
@@ -238,6 +240,32 @@ def test_many_models_build_in_one_task_per_wave(project_dir, monkeypatch):
     for wave in (2, 3):
         assert upstream_ids(found[f"verify-wave-{wave}"], "built") == [found[f"build-wave-{wave}"].id]
     assert "verify-wave-1" not in found, "staging has no contract"
+
+
+@pytest.mark.parametrize("tasks", ["per model", "per wave"])
+def test_a_contract_reading_a_model_downstream_is_verified_after_its_build(project_dir, monkeypatch, tasks):
+    """orders' contract reads customers (${ref.customers}), which is built from orders, a wave later: orders is
+    verified once customers is built, against that candidate, and the run graph shows the wait."""
+    from flows import model_tasks
+
+    if tasks == "per wave":
+        monkeypatch.setattr(model_tasks, "PER_MODEL_TASKS", 0)
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text() + """  - failed_rows:
+      qualifier: customer_exists
+      query: select o.* from ${var.RELATION} o where o.customer_id not in (select customer_id from ${ref.customers})
+""")
+    summary = run(project_dir)
+    checked = [o for o in summary.gate.outcomes if o.check == "failed_rows[customer_exists]"]
+    assert [(o.outcome, o.value) for o in checked] == [("PASSED", 0)]
+    if tasks == "per model":
+        found = task_runs(summary.run_id, {"verify-orders", "build-customers"})
+        assert upstream_ids(found["verify-orders"], "wait_for") == [found["build-customers"].id]
+    else:
+        found = task_runs(summary.run_id, {"verify-wave-3", "build-wave-2", "build-wave-3"})
+        assert set(upstream_ids(found["verify-wave-3"], "built")) == {found["build-wave-2"].id,
+                                                                      found["build-wave-3"].id}
+        assert "verify-wave-2" not in found, "orders waits for customers, in wave 3"
 
 
 def test_threads_do_not_change_the_answers(tmp_path, monkeypatch):

@@ -1,0 +1,39 @@
+"""Runs that published nothing because a check failed or a model did not build, kept so `elt history` shows
+them between the publications, with what failed.
+
+`_elt.blocked_runs`: one row per blocked run: the run, when, why (`gate` or `build`), one line per failure.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
+
+TABLE = f"{INTERNAL_SCHEMA}.blocked_runs"
+
+
+@dataclass(frozen=True)
+class BlockedRun:
+    run_id: str
+    blocked_at: datetime
+    reason: str  # "gate": a check did not pass; "build": a model did not build
+    failures: list[str]
+
+
+def record(wh: Warehouse, run: BlockedRun) -> None:
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    wh.execute(f"create table if not exists {TABLE} (run_id varchar not null, blocked_at timestamptz not null, "
+               "reason varchar not null, failures varchar not null)")
+    wh.execute(f"insert into {TABLE} values (?, ?, ?, ?)",
+               [run.run_id, run.blocked_at, run.reason, json.dumps(run.failures)])
+
+
+def recent(wh: Warehouse, limit: int | None = None) -> list[BlockedRun]:
+    """Blocked runs, newest first; reads only."""
+    if not exists(wh, INTERNAL_SCHEMA, TABLE.split(".")[1]):
+        return []
+    rows = wh.execute(f"select run_id, blocked_at, reason, failures from {TABLE} order by blocked_at desc"
+                      + (f" limit {int(limit)}" if limit else "")).fetchall()
+    return [BlockedRun(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
