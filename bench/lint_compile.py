@@ -14,6 +14,11 @@
    and prints seconds, models/second and our total / raw floor ratio. Lint must find 0 violations on
    the generated project (the script exits 1 otherwise and prints them).
 3. Optionally `--profile` runs make_plan under cProfile in a fresh process and prints the hotspots.
+4. The dev loop as a user feels it: `elt lint` as a whole process (start-up, imports and exit included) on
+   the project with its raw tables in a DuckDB warehouse, cold (`--no-cache`: every file parsed and
+   linted) and unchanged (a re-run answered from the last clean lint), paired in turn with a raw process
+   that parses every model with sqlglot; min/median/max over `--pairs`. `--check` exits 1 when cold
+   exceeds 2 s or unchanged 0.5 s.
 
 Import time is printed separately and is not part of any phase.
 """
@@ -35,6 +40,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TARGET_SECONDS = 2.0
+UNCHANGED_TARGET_SECONDS = 0.5  # `elt lint` re-run with nothing changed, as a whole process
+ELT = Path(sys.executable).parent / "elt"
+RAW_PARSE = ("import pathlib, sys, sqlglot\n"
+             "[sqlglot.parse_one(p.read_text(), read='duckdb')"
+             " for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.sql'))]")
+COLUMN_TYPES = {"id": "bigint", "num": "decimal(18, 2)", "int": "bigint", "ts": "timestamp", "text": "varchar"}
 TARGET = "postgres"
 
 # ---------------------------------------------------------------------------------------------------
@@ -643,6 +654,49 @@ def run_worker(kind: str, models_dir: str, extra: list[str] | None = None) -> di
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def lint_project_dir(tmp: Path, models_dir: Path) -> Path:
+    """A project around the generated models: elt.toml, and the raw tables (empty) in its DuckDB warehouse."""
+    import duckdb
+
+    project = tmp / "project"
+    shutil.copytree(models_dir, project / "transforms" / "models")
+    (project / "checks" / "contracts").mkdir(parents=True)
+    (project / "elt.toml").write_text('[project]\nname = "bench"\n\n[targets.dev]\ntype = "duckdb"\n'
+                                      'path = "wh.duckdb"\n', encoding="utf-8")
+    con = duckdb.connect(str(project / "wh.duckdb"))
+    for relation, columns in RAW_TABLES.items():
+        con.execute(f"create schema if not exists {relation.split('.')[0]}")
+        con.execute(f"create table {relation} ("
+                    + ", ".join(f"{c} {COLUMN_TYPES[k]}" for c, k in columns.items()) + ", _dlt_load_id varchar)")
+    con.close()
+    return project
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode})")
+    return seconds
+
+
+def whole_processes(project: Path, pairs: int) -> dict[str, list[float]]:
+    """Seconds of each whole process, in turn: raw parse, cold lint, unchanged lint (after a clean one)."""
+    times: dict[str, list[float]] = {"raw": [], "cold": [], "unchanged": []}
+    raw = [sys.executable, "-c", RAW_PARSE, str(project / "transforms" / "models")]
+    for _ in range(pairs):
+        times["raw"].append(timed(raw, project))
+        times["cold"].append(timed([str(ELT), "lint", "--no-cache"], project))
+        times["unchanged"].append(timed([str(ELT), "lint"], project))
+    return times
+
+
+def spread(values: list[float]) -> str:
+    return f"min {min(values):.3f}  median {statistics.median(values):.3f}  max {max(values):.3f}"
+
+
 # ---------------------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -656,6 +710,10 @@ def main() -> int:
                     help="also create every generated model as a DuckDB view (checks the generator, not lint)")
     ap.add_argument("--profile", action="store_true", help="also cProfile make_plan in a fresh process")
     ap.add_argument("--top", type=int, default=35, help="rows of profile output")
+    ap.add_argument("--pairs", type=int, default=5, help="whole-process `elt lint` pairs (default 5)")
+    ap.add_argument("--check", action="store_true",
+                    help=f"exit 1 if `elt lint` takes over {TARGET_SECONDS} s cold or {UNCHANGED_TARGET_SECONDS} s "
+                    "unchanged (median)")
     ap.add_argument("--worker", choices=[*WORKERS, "profile"], help=argparse.SUPPRESS)
     ap.add_argument("--project", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -747,10 +805,24 @@ def main() -> int:
             print("\ncProfile of make_plan (cold process), by cumulative time:\n" + prof["cumulative"])
             print("by own time:\n" + prof["tottime"])
 
+        times = whole_processes(lint_project_dir(tmp, Path(md)), args.pairs)
+        print(f"\n`elt lint` as a whole process, {args.models} models, {args.pairs} pair(s) in turn (seconds):")
+        ratios = [c / r for c, r in zip(times["cold"], times["raw"], strict=True)]
+        for label, values in (("raw: python, sqlglot.parse_one of every file", times["raw"]),
+                              ("cold: elt lint --no-cache", times["cold"]),
+                              ("unchanged: elt lint after a clean lint", times["unchanged"]),
+                              ("ratio cold / raw", ratios)):
+            print(f"  {label:<46} {spread(values)}")
+        cold, unchanged = statistics.median(times["cold"]), statistics.median(times["unchanged"])
+        met = cold <= TARGET_SECONDS and unchanged <= UNCHANGED_TARGET_SECONDS
+        print(f"target: cold <= {TARGET_SECONDS} s: {cold:.3f} s {'met' if cold <= TARGET_SECONDS else 'MISSED'}; "
+              f"unchanged <= {UNCHANGED_TARGET_SECONDS} s: {unchanged:.3f} s "
+              f"{'met' if unchanged <= UNCHANGED_TARGET_SECONDS else 'MISSED'}")
+
         if not ok:
             print("\nFAILED: lint must report 0 violations and every model must be ordered", file=sys.stderr)
             return 1
-        return 0
+        return 1 if args.check and not met else 0
     finally:
         if args.keep:
             print(f"\nproject kept at {tmp}")

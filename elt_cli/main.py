@@ -188,11 +188,20 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     project = project_of(args)
+    from elt_cli import lint_cache
     from sources.catalog import raw_relations_of
+
+    target = project.target(args.target)
+    raw = raw_relations_of(project, target)
+    state = lint_cache.key(project, target.name, raw)
+    kept = None if args.no_cache else lint_cache.recall(project, state)
+    if kept:
+        print(f"{kept['models']} model(s) OK, {kept['contracts']} contract(s) OK (nothing changed since the last "
+              "lint)", file=sys.stderr)
+        return 0
     from transforms.plan import lint_project
 
-    context, violations = lint_project(project.models_dir, raw_relations_of(project, project.target(args.target)),
-                                       project.dialect, project.published_schema)
+    context, violations = lint_project(project.models_dir, raw, project.dialect, project.published_schema)
     for violation in violations:
         print(relative(str(violation)), flush=True)
         print_excerpt(violation.location)
@@ -200,8 +209,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"{len(violations)} problem(s) in {len(context.models) + len(context.parse_errors)} model(s)",
               file=sys.stderr)
         return 1
-    contracts = check_contracts(project, project.target(args.target), context)
+    contracts = check_contracts(project, target, context)
     print(f"{len(context.models)} model(s) OK, {len(contracts)} contract(s) OK", file=sys.stderr)
+    lint_cache.remember(project, state, len(context.models), len(contracts))
     return 0
 
 
@@ -218,19 +228,34 @@ def _with_warehouse(args: argparse.Namespace, action: Callable) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from elt import publish
+    """Publications and rollbacks, and between them the runs a failed check or build blocked, newest first."""
+    from elt import blocked, publish
 
     def show(project, con) -> int:
-        publications = publish.history(con, limit=args.limit)
+        entries = [*publish.history(con, limit=args.limit), *blocked.recent(con, limit=args.limit)]
+        entries.sort(key=lambda e: e.published_at if isinstance(e, publish.Publication) else e.blocked_at,
+                     reverse=True)
+        entries = entries[:args.limit] if args.limit else entries
         if args.json:
-            print_json([{**asdict(pub), "published_schema": project.published_schema} for pub in publications])
+            print_json([{**asdict(e), "kind": "blocked"} if isinstance(e, blocked.BlockedRun) else
+                        {**asdict(e), "published_schema": project.published_schema} for e in entries])
             return 0
-        for pub in publications:
-            what = f"restores {pub.restores}" if pub.kind == "rollback" else \
-                f"checks {pub.summary.get('passed', '?')}/{pub.summary.get('checks', '?')} passed"
-            print(f"{pub.id:>4}  {pub.published_at:%Y-%m-%d %H:%M:%S}  {pub.kind:<8}  {what:<22}  run {pub.run_id}")
+        for entry in entries:
+            if isinstance(entry, blocked.BlockedRun):
+                what = f"{len(entry.failures)} {'check' if entry.reason == 'gate' else 'model'}(s) failed"
+                print(f"{'-':>4}  {entry.blocked_at:%Y-%m-%d %H:%M:%S}  {'blocked':<8}  {what:<22}  run {entry.run_id}")
+                shown = entry.failures if args.verbose else entry.failures[:3]
+                for line in shown:
+                    print(f"        {line[:160]}")
+                if len(shown) < len(entry.failures):
+                    print(f"        ... {len(entry.failures) - len(shown)} more (elt history -v)")
+                continue
+            what = f"restores {entry.restores}" if entry.kind == "rollback" else \
+                f"checks {entry.summary.get('passed', '?')}/{entry.summary.get('checks', '?')} passed"
+            print(f"{entry.id:>4}  {entry.published_at:%Y-%m-%d %H:%M:%S}  {entry.kind:<8}  {what:<22}  "
+                  f"run {entry.run_id}")
             if args.verbose:
-                for model, relation in pub.models.items():
+                for model, relation in entry.models.items():
                     print(f"        {project.published_schema}.{model} -> {relation}")
         return 0
 
@@ -314,7 +339,9 @@ def _parser() -> argparse.ArgumentParser:
         "sources", nargs="*", metavar="SOURCE")
     command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table").add_argument(
         "--json", action="store_true", help="as JSON: one object per source")
-    command("lint", cmd_lint, "lint every model; exit 1 on any problem")
+    lint_cmd = command("lint", cmd_lint, "lint every model and contract; exit 1 on any problem")
+    lint_cmd.add_argument("--no-cache", action="store_true",
+                          help="lint every file even if nothing changed since the last clean lint")
     compile_cmd = command("compile", cmd_compile, "print the SQL each model runs as on a dialect")
     compile_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model")
     compile_cmd.add_argument("--dialect", choices=tuple(dict.fromkeys(TARGET_DIALECTS.values())),
@@ -330,10 +357,11 @@ def _parser() -> argparse.ArgumentParser:
     show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
     show.add_argument("model", metavar="MODEL")
     show.add_argument("--limit", type=_positive, default=10, help="at most this many rows (default 10)")
-    history = command("history", cmd_history, "list publications, newest first")
+    history = command("history", cmd_history, "list publications and blocked runs, newest first")
     history.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
-    history.add_argument("-v", "--verbose", action="store_true", help="show each model's version")
-    history.add_argument("--json", action="store_true", help="as JSON: one object per publication, newest first")
+    history.add_argument("-v", "--verbose", action="store_true", help="show each model's version, every failure")
+    history.add_argument("--json", action="store_true", help="as JSON: one object per publication or blocked run "
+                         "(kind: blocked), newest first")
     command("rollback", cmd_rollback, "point every published name back at the previous publication")
     return parser
 

@@ -116,6 +116,35 @@ def test_lint_reports_and_fails(project_dir):
     assert "problem(s)" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_lint_answers_from_memory_only_when_nothing_changed(project_dir):
+    unchanged = "(nothing changed since the last lint)"
+    first = elt(project_dir, "lint")
+    assert first.returncode == 0 and unchanged not in first.stderr
+    again = elt(project_dir, "lint")
+    assert again.returncode == 0 and f"6 model(s) OK, 3 contract(s) OK {unchanged}" in again.stderr
+    assert unchanged not in elt(project_dir, "lint", "--no-cache").stderr
+
+    model = project_dir / "transforms" / "models" / "marts" / "daily_revenue.sql"
+    text = model.read_text()
+    model.write_text(text.replace("ordered_at", "orderd_at", 1))  # a problem is always found afresh
+    broken = elt(project_dir, "lint")
+    assert broken.returncode == 1 and "L003 column orderd_at does not exist" in broken.stdout, broken.stdout
+    assert elt(project_dir, "lint").returncode == 1
+    model.write_text(text)
+    assert unchanged in elt(project_dir, "lint").stderr  # the very state that was clean
+
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text().replace("  - name: status\n", "  - name: state\n"))
+    changed = elt(project_dir, "lint")
+    assert changed.returncode == 1 and "does not produce a column 'state'" in changed.stderr
+
+    contract.write_text(contract.read_text().replace("  - name: state\n", "  - name: status\n"))
+    new_file = project_dir / "transforms" / "models" / "marts" / "extra.sql"
+    new_file.write_text("-- materialized: view\nselect 1 as one\n")
+    added = elt(project_dir, "lint")
+    assert added.returncode == 0 and "7 model(s) OK" in added.stderr and unchanged not in added.stderr
+
+
 def test_user_errors_have_no_traceback_unless_debug(project_dir):
     (project_dir / "elt.toml").write_text((project_dir / "elt.toml").read_text().replace(
         'type = "duckdb"', 'type = "oracle"'))
