@@ -46,3 +46,21 @@ def test_lint_shows_the_source_line_with_a_caret(project_dir: Path):
         "instead of `{{ ref('stg_orders') }}`: models are read by name, and dependencies follow from the SQL"]
     assert result.stderr.splitlines()[:2] == ["   3 | from {{ ref('stg_orders') }} as o",
                                               "     |      ^"]
+
+
+@pytest.mark.parametrize("sql, where, message", [
+    ("select\n  order_id,\n  sum(amount as total\nfrom stg_orders\ngroup by 1\n", "4:14", "Expecting )"),
+    ("select order_id\nfrom stg_orders\nwhere status = 'paid\n", "4:16",
+     "a string or quoted name that is never closed"),
+    ("select order_id\nfrom stg_orders o\njoin stg_customers c on o.customer_id = c.customer_id and\n", "4:55",
+     "Required keyword: 'expression' missing for And"),
+])
+def test_a_syntax_error_points_at_the_first_character_of_what_is_wrong(tmp_path: Path, sql: str, where: str,
+                                                                       message: str):
+    """sqlglot reports where a token ends (or, for an open quote, where the text ends): the caret goes under the
+    token's first character, or the quote that is never closed; no sqlglot class names."""
+    path = tmp_path / "m.sql"
+    path.write_text("-- materialized: table\n" + sql)
+    with pytest.raises(ModelError) as err:
+        parse_model(path, tmp_path)
+    assert f"{path}:{where}: syntax error: {message}" in str(err.value)

@@ -15,6 +15,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from elt.errors import Location, ModelError
+from elt.sql_syntax import line_and_column, parse_error, unclosed_quote
 from elt.textfile import read_utf8
 from elt.toml_table import IDENTIFIER
 from transforms import dbt_habits
@@ -100,18 +101,14 @@ def parse_model(path: Path, models_dir: Path, dialect: str = "duckdb", text: str
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
     except TokenError as err:  # e.g. an unterminated string; sqlglot knows only the offset where it gave up
-        offset = min(getattr(err, "end", 0) or 0, len(text))
-        line = text.count("\n", 0, offset) + 1
-        raise ModelError("syntax error: cannot tokenize (an unterminated string or quoted name?)",
-                         where=Location(path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1),
-                         hint="fix the SQL") from None
+        offset = unclosed_quote(text, min(getattr(err, "end", 0) or len(text), len(text)))
+        raise ModelError("syntax error: a string or quoted name that is never closed",
+                         where=Location(path, *line_and_column(text, offset)),
+                         hint="close the quote (a quote inside a string is written twice: 'it''s')") from None
     except ParseError as err:
-        first = err.errors[0] if err.errors else {}
-        raise ModelError(
-            f"syntax error: {first.get('description', err)}",
-            where=Location(path, first.get("line"), first.get("col")),
-            hint="fix the SQL; the model is parsed with the authoring dialect " + dialect,
-        ) from None
+        line, col, description = parse_error(err.errors[0] if err.errors else {"description": str(err)})
+        raise ModelError(f"syntax error: {description}", where=Location(path, line, col),
+                         hint="fix the SQL; the model is parsed with the authoring dialect " + dialect) from None
     if not statements:
         raise ModelError("the model has no SQL", where=Location(path, 1, 1),
                          hint="write one SELECT query after the config header, or delete the file")
