@@ -66,20 +66,22 @@ class ContractError(EltError):
 
 
 class GateError(EltError):
-    """At least one check did not pass: nothing was published."""
+    """At least one check did not pass: nothing was published. `summary`: what the run did until then."""
 
-    def __init__(self, message: str, report: object) -> None:
-        self.report = report
+    def __init__(self, message: str, report: object, summary: object | None = None) -> None:
+        self.report, self.summary = report, summary
         super().__init__(message)
 
 
 class BuildError(EltError):
     """At least one model failed to build (or to be verified): nothing was published.
 
-    `builds` and `outcomes` hold what the other models did, for the run's report."""
+    `builds` and `outcomes` hold what the other models did, for the run's report; `summary`, set by the flow,
+    what the whole run did."""
 
     def __init__(self, message: str, builds: list | None = None, outcomes: list | None = None) -> None:
         self.builds, self.outcomes = builds or [], outcomes or []
+        self.summary: object | None = None
         super().__init__(message)
 
 

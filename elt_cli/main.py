@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, NoReturn
 
 from elt.config import TARGET_DIALECTS
-from elt.errors import EltError
+from elt.errors import BuildError, EltError, GateError
 from elt_cli.common import (
     check_contracts,
     check_selection,
@@ -28,13 +28,13 @@ from elt_cli.common import (
     relative,
     with_warehouse,
 )
+from elt_cli.console import ConsoleHandler, result
 from elt_cli.read_only import cmd_compile, cmd_plan, cmd_show, cmd_verify
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(_RunFormatter("%(message)s"))
+    handler = ConsoleHandler()
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("elt").setLevel(logging.DEBUG if args.debug else logging.INFO)
     for noisy in ("dlt", "httpx", "httpcore", "soda"):
@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     except EltError as err:
         if args.debug:
             raise
-        print(f"error: {relative(str(err))}", file=sys.stderr)
+        handler.end_progress()
+        result(f"error: {relative(str(err))}", sys.stderr)
         print_excerpt(err.where)
         return 1
     except BrokenPipeError:  # `elt plan --json | head`: the reader has what it wanted
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt as stop:
         code = 128 + (stop.args[0] if stop.args else signal.SIGINT)
-        print("interrupted: the next run takes over from where this one stopped", file=sys.stderr)
+        handler.end_progress()
+        result("interrupted: the next run takes over from where this one stopped", sys.stderr)
         return code
 
 
@@ -83,15 +85,6 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signum)
 
 
-class _RunFormatter(logging.Formatter):
-    """Prefix Prefect's run records with the run's name (`build-orders: Finished in state Completed()`)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        name = getattr(record, "task_run_name", None) or getattr(record, "flow_run_name", None)
-        return f"{name}: {text}" if name else text
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     project = project_of(args)  # validate config and target before paying for Prefect's start-up
     from elt import warehouse
@@ -105,10 +98,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _quiet_prefect_tracebacks(args.debug)
     ensure_api()
-    with cli_run():
-        summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
-                               project_dir=str(project.root), full_refresh=args.full_refresh,
-                               exclude=args.exclude, extract_sources=args.command is cmd_run)
+    try:
+        with cli_run():
+            summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
+                                   project_dir=str(project.root), full_refresh=args.full_refresh,
+                                   exclude=args.exclude, extract_sources=args.command is cmd_run)
+    except (BuildError, GateError) as blocked:
+        if args.json and blocked.summary is not None:
+            print_json(_run_record(project, blocked.summary, str(blocked)))
+        raise
+    if args.json:
+        print_json(_run_record(project, summary))
+        return 0
     if args.command is cmd_build:
         print("extract  skipped: elt build reads the raw data as loaded")
     for load in summary.loads:
@@ -124,11 +125,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"checked  {gate['passed']}/{gate['checks']} checks passed")
     if summary.publication:
         names = ", ".join(f"{project.published_schema}.{m}" for m in sorted(summary.publication.models))
-        print(f"published publication {summary.publication.id}: {names}")
+        result(f"published publication {summary.publication.id}: {names}")
     else:
-        print("published nothing new: every model is unchanged")
+        result("published nothing new: every model is unchanged")
     print(f"warehouse {relative(str(summary.warehouse))}")
     return 0
+
+
+def _run_record(project, summary, error: str = "") -> dict:
+    """`elt run --json`: what the run did, as one object (also for a blocked run, with `error`)."""
+    gate = summary.gate
+    publication = summary.publication
+    return {
+        "run_id": summary.run_id, "target": summary.target, "warehouse": summary.warehouse,
+        "status": "blocked" if error else "published" if publication else "unchanged",
+        "loads": [asdict(load) | {"total_rows": load.total_rows} for load in summary.loads],
+        "builds": [asdict(build) for build in summary.builds], "build_seconds": round(summary.build_seconds, 3),
+        "checks": gate.summary if gate else {"checks": 0, "passed": 0, "failed": 0},
+        "outcomes": [asdict(o) | {"passed": o.passed} for o in gate.outcomes] if gate else [],
+        "publication": {"id": publication.id, "models": {f"{project.published_schema}.{m}": r for m, r in
+                                                         sorted(publication.models.items())}} if publication else None,
+        "error": error or None,
+    }
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -335,6 +353,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="not these models (same syntax), nor any model that reads them")
         cmd.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[],
                          help="rebuild these incremental models in full rather than from their new rows")
+        cmd.add_argument("--json", action="store_true", help="print what the run did as one JSON object (a "
+                         "blocked run too, with status blocked and the error; exit 1)")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
     command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table").add_argument(

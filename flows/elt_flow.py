@@ -173,6 +173,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
                 summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
                 _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)])
                 _report(summary)
+                failed.summary = summary
                 raise
             finally:
                 summary.build_seconds = time.perf_counter() - started
@@ -182,7 +183,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
                 _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:])
                 _report(summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
-                raise GateError(summary.gate.explain(), summary.gate)
+                raise GateError(summary.gate.explain(), summary.gate, summary)
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
             # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)

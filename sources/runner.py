@@ -29,6 +29,7 @@ from elt.errors import ConfigError, DeadLettersExceeded, EltError, SchemaFrozenE
 from sources.dead_letters import DEAD_LETTERS, DeadLetters
 from sources.file_registry import FILE_LISTING
 from sources.lock import pipeline_lock
+from sources.progress import LoadProgress
 from sources.recovery import complete_pending
 from sources.secrets import redact
 from sources.shop_schema import SCHEMAS
@@ -124,7 +125,7 @@ def pipeline_for(project: Project, source: Source, target: Target) -> dlt.Pipeli
         destination=destination_for(target)[0],
         dataset_name=source.dataset,
         pipelines_dir=str(project.root / ".elt" / "dlt"),
-        progress=dlt.progress.log(log_period=10, logger=log, dump_system_stats=False),
+        progress=LoadProgress(source.name),
     )
 
 

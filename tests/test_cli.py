@@ -29,6 +29,8 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     assert "checked  25/25 checks passed" in first.stdout
     assert "published publication 1: analytics.customers, analytics.daily_revenue, analytics.orders" in first.stdout
     assert "warehouse warehouse/shop.duckdb" in first.stdout
+    assert "-- Extract shop --" not in first.stderr, "dlt's progress blocks are not the console's"
+    assert "build-orders: Finished in state Completed()" not in first.stderr, "nor a line per routine task end"
     before = answers(project_dir)
 
     unchanged = elt(project_dir, "run", api_url=prefect_server)

@@ -55,9 +55,14 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
 
     orders = project / "seeds" / "orders.csv"
     orders.write_text(orders.read_text() + "3,9,5.0\n")  # customer 9 does not exist
-    orphan = elt(project, "run", env=env)
+    orphan = elt(project, "run", "--json", env=env)
     assert orphan.returncode == 1, orphan.stdout + orphan.stderr
-    assert "failed_rows[customer_exists]" in orphan.stdout + orphan.stderr and "Traceback" not in orphan.stderr
+    assert "failed_rows[customer_exists]" in orphan.stderr and "Traceback" not in orphan.stderr
+    record = json.loads(orphan.stdout)  # stdout holds the JSON alone, a blocked run's too
+    assert record["status"] == "blocked" and record["publication"] is None and "gate failed" in record["error"]
+    assert [load["rows"] for load in record["loads"]] == [{"orders": 3}]  # the changed file, merged by order_id
+    assert [(o["check"], o["value"]) for o in record["outcomes"] if not o["passed"]] == [
+        ("failed_rows[customer_exists]", 1)]
     assert query(project, "select count(*) from analytics.orders") == [(2,)]  # nothing was published
     history = elt(project, "history")
     assert history.returncode == 0 and "blocked" in history.stdout, history.stdout + history.stderr
@@ -66,9 +71,11 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
 
     customers = project / "seeds" / "customers.csv"
     customers.write_text(customers.read_text() + "9,Mary Somerville,GB,2026-03-02T10:00:00Z\n")
-    together = elt(project, "run", env=env)  # the parent arrives in the same run: checked against its candidate
-    assert together.returncode == 0 and "published publication 2" in together.stdout, \
-        together.stdout + together.stderr
+    together = elt(project, "run", "--json", env=env)  # the parent arrives in the same run: checked against it
+    assert together.returncode == 0, together.stdout + together.stderr
+    record = json.loads(together.stdout)
+    assert record["status"] == "published" and record["publication"]["id"] == 2 and record["error"] is None
+    assert record["checks"]["failed"] == 0 and "analytics.orders" in record["publication"]["models"]
     assert query(project, "select count(*) from analytics.orders") == [(3,)]
 
     verify = elt(project, "verify", "orders", "--json")
