@@ -373,6 +373,9 @@ def _parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("--json", action="store_true", help="as JSON: each model's action and reason")
     verify_cmd = command("verify", cmd_verify, "verify the contracts against what is published now; publish nothing")
     verify_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
+    verify_cmd.add_argument("--last-build", action="store_true",
+                            help="against the versions the last run built, when its gate blocked them (after a "
+                                 "contract fix, without building again)")
     verify_cmd.add_argument("--json", action="store_true", help="as JSON: the summary and every check's outcome")
     show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
     show.add_argument("model", metavar="MODEL")

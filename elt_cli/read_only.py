@@ -77,11 +77,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """The contracts against what is published now; nothing is built, written or published."""
+    """The contracts against what is published now, or (`--last-build`) against the candidates of the last run
+    when its gate blocked them; nothing is built, written or published."""
     project, target = with_warehouse(args)
     from checks.gate import decide
-    from checks.verify import verify
-    from elt import clock, publish, warehouse
+    from checks.verify import verify_build
+    from elt import clock, warehouse
 
     contracts = check_contracts(project, target)
     for name in args.models:
@@ -89,31 +90,55 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise EltError(f"model {name!r} has no contract", hint=f"models with one: {', '.join(sorted(contracts))}")
     wh = warehouse.connect(target, read_only=True)
     try:
-        pub = publish.current(wh)
-        if pub is None:
-            raise EltError(f"nothing is published on {target.name} yet", hint="run `elt run` first")
-        pointers = pub.models | {m: r for m, r in pub.internal.items() if "@" not in m}
-        names = [n for n in sorted(args.models or contracts) if n in pointers]
-        outcomes = [o for name in names for o in verify(
-            wh, contracts[name], pointers[name], clock.now(), {m: pointers[m] for m in contracts[name].refs
-                                                               if m in pointers})]
+        against, relations, audited = _verified_versions(wh, target, args.last_build)
+        names = [n for n in sorted(args.models or contracts) if n in audited]
+        outcomes = [o for name in names for o in verify_build(
+            wh, contracts[name], audited[name], clock.now(), candidate=relations[name],
+            refs={m: relations[m] for m in contracts[name].refs if m in relations})]
     finally:
         wh.close()
     report = decide(outcomes)
     if args.json:
-        print_json({"publication": pub.id, "target": target.name, **report.summary,
+        print_json({"against": against, "target": target.name, **report.summary,
                      "outcomes": [asdict(o) | {"passed": o.passed} for o in report.outcomes]})
     else:
         for o in report.outcomes:
             column = f" on {o.column}" if o.column else ""
             print(f"{o.outcome:<8} {o.model}: {o.check}{column}  measured {o.shown_value}, "
                   f"threshold {o.threshold or '-'}")
-        unpublished = sorted(set(args.models or contracts) - set(names))
-        if unpublished:
-            print(f"not verified (nothing published yet): {', '.join(unpublished)}", file=sys.stderr)
-        print(f"checked  {report.summary['passed']}/{report.summary['checks']} checks passed against publication "
-              f"{pub.id} on {target.name}; nothing was published", file=sys.stderr)
+        left = sorted(set(args.models or contracts) - set(names))
+        if left:
+            print(f"not verified ({'not built by that run' if args.last_build else 'nothing published yet'}): "
+                  f"{', '.join(left)}", file=sys.stderr)
+        print(f"checked  {report.summary['passed']}/{report.summary['checks']} checks passed against {against} on "
+              f"{target.name}; nothing was published", file=sys.stderr)
     return 0 if report.passed else 1
+
+
+def _verified_versions(wh, target, last_build: bool) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(what is verified, model -> relation, model -> what its contract checks) for `elt verify`: the
+    publication in effect, or the candidates of the last run if its gate blocked them (with what is
+    published for the models it did not build)."""
+    from elt import blocked, publish
+    from elt.warehouse import exists
+
+    pub = publish.current(wh)
+    pointers = {**pub.models, **{m: r for m, r in pub.internal.items() if "@" not in m}} if pub else {}
+    if not last_build:
+        if pub is None:
+            raise EltError(f"nothing is published on {target.name} yet", hint="run `elt run` first")
+        return f"publication {pub.id}", pointers, pointers
+    last = blocked.recent(wh, limit=1)
+    if not last or (pub is not None and pub.published_at > last[0].blocked_at):
+        raise EltError("the last run was not blocked: what it built is what is published",
+                       hint="run `elt verify` without --last-build")
+    run = last[0]
+    gone = [rel for rel, audit in run.candidates.values() for r in {rel, audit} if not exists(wh, *r.split("."))]
+    if gone or not run.candidates:
+        raise EltError(f"the candidates of blocked run {run.run_id} are gone (a later run replaced them)",
+                       hint="run `elt build` to build them again")
+    relations = pointers | {m: rel for m, (rel, _audit) in run.candidates.items()}
+    return f"the candidates of blocked run {run.run_id}", relations, {m: a for m, (_rel, a) in run.candidates.items()}
 
 
 def cmd_show(args: argparse.Namespace) -> int:

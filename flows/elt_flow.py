@@ -171,7 +171,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
                                                             published, target_.threads)
             except BuildError as failed:  # the report shows what every other model did
                 summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
-                _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)])
+                _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)], failed.builds)
                 _report(summary)
                 failed.summary = summary
                 raise
@@ -180,7 +180,7 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             summary.gate = decide(outcomes)
             update_progress_artifact(progress, 85.0)
             if not summary.gate.passed:
-                _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:])
+                _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:], summary.builds)
                 _report(summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate, summary)
@@ -197,10 +197,14 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     return summary
 
 
-def _remember_blocked(wh: warehouse.Warehouse, run_id: str, reason: str, failures: list[str]) -> None:
-    """For `elt history`; a warehouse that cannot take the record must not hide why the run failed."""
+def _remember_blocked(wh: warehouse.Warehouse, run_id: str, reason: str, failures: list[str],
+                      builds: list[BuildResult]) -> None:
+    """For `elt history` and `elt verify --last-build`; a warehouse that cannot take the record must not hide
+    why the run failed."""
+    candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
     try:
-        blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), reason, [f.strip() for f in failures]))
+        blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), reason, [f.strip() for f in failures],
+                                              candidates))
     except Exception as err:  # the run's own error follows
         log.warning("could not record the blocked run in the warehouse: %s", err)
 

@@ -2,8 +2,9 @@
 
 dlt's log collector writes a block of counters (with dlt's internal `_dlt_pipeline_state` and load ids)
 at the start and end of every step and every 10 s, so a quick load printed eight blocks. This collector
-counts the same events and says something only while a step runs long: every `period` seconds one line
-with rows (or files, or jobs) so far and the rate. The load's result is reported once, by its caller.
+counts the same events and says little: that each step (extract, normalize, load) started and, only
+while one runs long, every `period` seconds a line with rows (or files, or jobs) so far and the rate. The
+load's result is reported once, by its caller.
 Records carry `elt_progress=True`, so a terminal can show them on one line that the next replaces.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ class LoadProgress(Collector):
         self.totals: dict[str, int] = {}
         self.started = self.last = 0.0
         self.step = ""
+        self.begun: set[str] = set()  # the steps that said they started
 
     def update(self, name: str, inc: int = 1, total: int | None = None, inc_total: int | None = None,
                message: str | None = None, label: str | None = None) -> None:
@@ -64,7 +66,11 @@ class LoadProgress(Collector):
     def _start(self, step: str) -> None:
         self.step, self.counts, self.totals = step, defaultdict(int), {}
         self.started = time.monotonic()
-        self.last = self.started  # the first line after `period` seconds: a quick step says nothing
+        self.last = self.started  # the next line after `period` seconds: a quick step says nothing more
+        kind = step.split()[0].lower() if step else ""
+        if kind and kind not in self.begun:  # dlt extracts its own state in a second step: one line each
+            self.begun.add(kind)
+            log.info("%s %s: started", kind, self.source, extra={"elt_progress": True})
 
     def _stop(self) -> None:
         self.step = ""

@@ -92,7 +92,7 @@ def test_run_twice_then_history_and_rollback(project_dir, prefect_server):
     strict = elt(project_dir, "verify", "orders", "--json")
     assert strict.returncode == 1
     report = json.loads(strict.stdout)
-    assert report["publication"] == 3 and report["failed"] == 1
+    assert report["against"] == "publication 3" and report["failed"] == 1
     assert [o["check"] for o in report["outcomes"] if not o["passed"]] == ["row_count"]
     assert answers(project_dir) == before and "published publication" not in strict.stdout
 

@@ -68,6 +68,10 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
     assert history.returncode == 0 and "blocked" in history.stdout, history.stdout + history.stderr
     assert "orders: failed_rows[customer_exists]: FAILED, measured 1" in history.stdout
     assert [e["kind"] for e in json.loads(elt(project, "history", "--json").stdout)] == ["blocked", "publish"]
+    again = elt(project, "verify", "--last-build")  # the blocked versions, checked again without a build
+    assert again.returncode == 1 and "FAILED   orders: failed_rows[customer_exists]" in again.stdout, again.stdout
+    assert "against the candidates of blocked run" in again.stderr
+    assert "PASSED" in elt(project, "verify", "orders").stdout  # what is published still passes
 
     customers = project / "seeds" / "customers.csv"
     customers.write_text(customers.read_text() + "9,Mary Somerville,GB,2026-03-02T10:00:00Z\n")
@@ -80,6 +84,8 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
 
     verify = elt(project, "verify", "orders", "--json")
     assert verify.returncode == 0 and '"failed": 0' in verify.stdout, verify.stdout + verify.stderr
+    published_last = elt(project, "verify", "--last-build")
+    assert published_last.returncode == 1 and "the last run was not blocked" in published_last.stderr
     assert "published nothing new" in elt(project, "run", env=env).stdout  # nothing changed: nothing verified again
 
 

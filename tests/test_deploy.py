@@ -106,14 +106,14 @@ def test_deploy_run_watch(deployed):
     event = wait_for_event("elt.publication.completed", run_id)
     assert event.payload["models"] == ["daily_revenue", "orders"]
     assert event.resource.id == "elt.warehouse.shop_demo.dev"
-    # dlt's and the toolkit's logs are in the run's logs
+    # the loads' progress and the toolkit's logs are in the run's logs
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])), limit=200)
     names = {log.name for log in logs}
-    assert {"elt.sources", "elt.transforms"} <= names, names
+    assert {"elt.progress", "elt.transforms"} <= names, names
 
 
 def test_failing_contract_blocks_and_says_why(deployed):
