@@ -19,6 +19,18 @@ if logging.getLogger("elt").level == logging.NOTSET:
     logging.getLogger("elt").setLevel(logging.INFO)
 
 
+class _TakesDltsFormat(logging.NullHandler):
+    """dlt sets its own format (`2026-12-01 19:20:03,122|[INFO]|23799|...|`) on the first handler of the `dlt`
+    logger. Prefect's API handler is attached there too, and it is one handler shared by every Prefect
+    logger: every record a run stored, Prefect's own included, carried dlt's prefix. Standing first, this
+    handler takes the format and drops nothing, writes nothing: dlt's records still reach the API handler."""
+
+
+_dlt_logger = logging.getLogger("dlt")
+if not any(isinstance(h, _TakesDltsFormat) for h in _dlt_logger.handlers):
+    _dlt_logger.handlers.insert(0, _TakesDltsFormat())  # first even where Prefect attached its handler already
+
+
 @atexit.register
 def _stop_prefect_loop() -> None:
     """Let Prefect's global event-loop thread finish before the interpreter tears down.
