@@ -14,7 +14,7 @@ DLT_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\|\[")  # dlt's o
 def run_logs(flow_run_id, expect: str, timeout: float = 30) -> list[str]:
     """Messages the server stored for a flow run, once one containing `expect` arrived (logs are batched)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
