@@ -31,11 +31,14 @@ class GateReport:
         """One line per blocking check: model, check, column, measured value, threshold, outcome."""
         lines = [f"gate failed: {len(self.failures)} of {len(self.outcomes)} check(s) did not pass; "
                  "nothing was published"]
-        for o in self.failures:
-            column = f" on {o.column}" if o.column else ""
-            lines.append(f"  {o.model}: {o.check}{column}: {o.outcome}, measured {o.shown_value}, "
-                         f"threshold {o.threshold or '-'}")
+        lines += [f"  {o.model}: {describe(o)}" for o in self.failures]
         return "\n".join(lines)
+
+
+def describe(o: CheckOutcome) -> str:
+    """`invalid on status: FAILED, measured 3, threshold = 0`."""
+    column = f" on {o.column}" if o.column else ""
+    return f"{o.check}{column}: {o.outcome}, measured {o.shown_value}, threshold {o.threshold or '-'}"
 
 
 def decide(outcomes: list[CheckOutcome]) -> GateReport:

@@ -61,11 +61,13 @@ class CheckOutcome:
     value: float | int | None
     threshold: str
     warn_only: bool = False
+    unit: str = ""  # of the value and the threshold, as the contract wrote it (freshness: hour, minute, day)
 
     @property
     def shown_value(self) -> str:
-        """The measured value as a person reads it (freshness ages are long floats)."""
-        return f"{self.value:.4g}" if isinstance(self.value, float) else repr(self.value)
+        """The measured value as a person reads it (freshness ages are long floats), with its unit."""
+        shown = f"{self.value:.4g}" if isinstance(self.value, float) else repr(self.value)
+        return f"{shown} {self.unit}s" if self.unit and self.value is not None else shown
 
     @property
     def passed(self) -> bool:
@@ -158,14 +160,16 @@ def verify(wh: Warehouse, contract: Contract, relation: str, now: datetime | Non
             check = check_result.check
             threshold = check.threshold
             warn = bool(threshold and threshold.level == "warn")
+            unit = _freshness_unit(contract, check.qualifier) if check.type == "freshness" else ""
             outcomes.append(CheckOutcome(
                 model=contract.model,
                 check=check.type + (f"[{check.qualifier}]" if check.qualifier else ""),
                 column=check.column_name or _dataset_check_column(check),
                 outcome=check_result.outcome.name,
                 value=check_result.threshold_value,
-                threshold=_describe(threshold),
+                threshold=_describe(threshold, unit),
                 warn_only=warn,
+                unit=unit,
             ))
         for error in result.get_errors():
             outcomes.append(CheckOutcome(contract.model, "contract", None, "ERROR", None, wh.target.redact(str(error))))
@@ -211,6 +215,15 @@ def _duplicates_against(wh: Warehouse, model: str, delta: str, candidate: str,
                         "PASSED" if clashes == 0 else "FAILED", clashes, "= 0")
 
 
+def _freshness_unit(contract: Contract, qualifier: Any) -> str:
+    """The unit a freshness check's threshold is written in (Soda's default: hour)."""
+    for item in contract.document.get("checks") or []:
+        body = item.get("freshness") if isinstance(item, dict) else None
+        if isinstance(body, dict) and body.get("qualifier") == qualifier:
+            return str((body.get("threshold") or {}).get("unit", "hour"))
+    return "hour"
+
+
 def _dataset_check_column(check: Any) -> str | None:
     """Dataset-level checks (freshness) name their column only inside their YAML definition."""
     definition = yaml.safe_load(check.definition or "") or {}
@@ -219,11 +232,11 @@ def _dataset_check_column(check: Any) -> str | None:
     return first.get("column") if isinstance(first, dict) else None
 
 
-def _describe(threshold: Any) -> str:
+def _describe(threshold: Any, unit: str = "") -> str:
     if threshold is None:
         return ""
     words = {"must_be": "=", "must_not_be": "!=", "must_be_greater_than": ">", "must_be_greater_than_or_equal": ">=",
              "must_be_less_than": "<", "must_be_less_than_or_equal": "<="}
     parts = [f"{op} {getattr(threshold, key)}" for key, op in words.items()
              if getattr(threshold, key, None) is not None]
-    return " and ".join(parts) + (" (warn)" if threshold.level == "warn" else "")
+    return " and ".join(parts) + (f" {unit}s" if unit else "") + (" (warn)" if threshold.level == "warn" else "")

@@ -10,17 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, State
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
@@ -29,9 +23,10 @@ from checks.gate import GateReport, decide
 from elt import blocked, clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
-from elt.errors import BuildError, ConfigError, DeadLettersExceeded, GateError, SchemaFrozenError
+from elt.errors import BuildError, ConfigError, DeadLettersExceeded, EltError, GateError, SchemaFrozenError
 from flows import events
 from flows.model_tasks import build_and_verify, remember_verified
+from flows.report import Progress, report
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import catalog, runner
 from transforms import selection
@@ -114,11 +109,40 @@ def publish(wh: warehouse.Warehouse, project: Project, plan: Plan, run_id: str, 
     return publication
 
 
+@task(name="publish", task_run_name="publish", cache_policy=NO_CACHE)
+def publish_not_run(why: str) -> State:
+    """A blocked run's publish step: in the run graph as not run (Cancelled), saying why."""
+    return Cancelled(message=f"not run: {why}; every published name still shows what it showed before")
+
+
 def _run_name() -> str:
+    """`shop_demo-dev-orders+`: project, target and selection, so runs of projects sharing a server differ."""
     params = flow_run.parameters
+    try:
+        project = load_project(Path(params["project_dir"]) if params.get("project_dir") else None)
+        name, target = project.name, params.get("target") or project.default_target
+    except EltError:  # the flow reports it properly; the name just cannot say more
+        name, target = "elt", params.get("target") or "default"
     chosen = "+".join(params.get("select") or []) or "all"
     excluded = "".join(f"-{e}" for e in params.get("exclude") or [])
-    return f"elt-{params.get('target') or 'default'}-{chosen}{excluded}"
+    return f"{name}-{target}-{chosen}{excluded}"
+
+
+def _tag_run(project: Project, target: Target, select: list[str] | None, exclude: list[str] | None) -> None:
+    """Tags on the flow run (CLI and deployment runs alike), to filter runs by project, target and selection.
+    Not on its tasks: a tagged task run asks the server for a concurrency lease."""
+    from prefect.client.orchestration import get_client
+
+    tags = {"elt", f"project:{project.name}", f"target:{target.name}", *(f"select:{s}" for s in select or []),
+            *(f"exclude:{e}" for e in exclude or [])}
+    run_id = flow_run.get_id()
+    if run_id is None or tags <= set(flow_run.tags):
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run_id, tags=sorted(tags | set(flow_run.tags)))
+    except Exception as err:  # labels only: the run goes on
+        log.warning("could not tag the flow run: %s", err)
 
 
 def _sources_to_extract(project: Project, select: list[str] | None, exclude: list[str] | None) -> list[str]:
@@ -137,23 +161,30 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
                  extract_sources: bool = True) -> RunSummary:
     """Extract every source, build and verify the models, publish them at once if every check passes.
 
-    `select`: models to build (`orders`, `orders+` with its downstream, `tag:finance`; what they read comes
-    along); only the sources they read are extracted, and every other model keeps its published version.
-    `exclude`: models (same syntax) not to build, with every model that reads them.
-    `extract_sources`: False builds from the raw data as loaded (`elt build`).
-    `full_refresh`: incremental models to rebuild in full rather than by their new rows.
+    Args:
+        target: A target declared in the project's elt.toml (e.g. dev, pg). Empty: the project's default_target.
+        select: Models to build, each a selector: `orders`; `orders+` with its downstream; `+orders`;
+            `tag:finance` or `tag:finance+`. What they read comes along, only the sources they read are
+            extracted, and every other model keeps its published version. Empty: every model.
+        project_dir: The project folder (the one with elt.toml). Empty: found from the working directory.
+        wait_for_warehouse_seconds: How long to wait for another run writing to the same warehouse.
+        full_refresh: Incremental models to rebuild in full rather than from their new rows.
+        exclude: Models not to build (selectors, as in select), nor any model that reads them.
+        extract_sources: False builds from the raw data as loaded, extracting nothing (`elt build`).
     """
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
     warehouse.check_runnable(target_)
     run_id = str(flow_run.get_id() or f"local-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+    _tag_run(project, target_, select, exclude)
     summary = RunSummary(run_id=run_id, target=target_.name, warehouse=target_.describe())
     to_extract = _sources_to_extract(project, select, exclude)  # a typo fails here, before any extraction
     to_extract = to_extract if extract_sources else []
-    progress = create_progress_artifact(0.0, description=f"ELT run on {target_.name}")
+    progress = Progress(project, target_.name)
     with sole_writer(project, target_, wait_for_warehouse_seconds):
-        summary.loads = [extract(project, name, target_.name) for name in to_extract]
-        update_progress_artifact(progress, 25.0)
+        for number, name in enumerate(to_extract, start=1):
+            summary.loads.append(extract(project, name, target_.name))
+            progress.at(25.0 * number / len(to_extract))
         wh = warehouse.connect(target_)
         try:
             plan, contracts = plan_models(project, target_, wh)
@@ -168,20 +199,24 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
             started = time.perf_counter()
             try:
                 summary.builds, outcomes = build_and_verify(wh, plan, versions, contracts, chosen, clock.now(),
-                                                            published, target_.threads)
+                                                            published, target_.threads,
+                                                            lambda done: progress.at(25.0 + 60.0 * done))
             except BuildError as failed:  # the report shows what every other model did
                 summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
                 _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)], failed.builds)
-                _report(summary)
+                publish_not_run(str(failed).splitlines()[0].split(";")[0], return_state=True)
+                report(project, summary)
                 failed.summary = summary
                 raise
             finally:
                 summary.build_seconds = time.perf_counter() - started
             summary.gate = decide(outcomes)
-            update_progress_artifact(progress, 85.0)
+            progress.at(85.0)
             if not summary.gate.passed:
                 _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:], summary.builds)
-                _report(summary)
+                publish_not_run(f"{len(summary.gate.failures)} of {len(summary.gate.outcomes)} check(s) did not pass",
+                                return_state=True)
+                report(project, summary)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate, summary)
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
@@ -192,8 +227,8 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
     if summary.publication:
         built = [b.model for b in summary.builds if b.status == "built"]
         events.publication_completed(project, target_, run_id, summary.publication, built)
-    update_progress_artifact(progress, 100.0)
-    _report(summary)
+    progress.at(100.0)
+    report(project, summary)
     return summary
 
 
@@ -213,35 +248,6 @@ def _warn_unchecked(plan: Plan, contracts: dict[str, Contract], chosen: list[str
     unchecked = [n for n in chosen if plan.models[n].published and n not in contracts]
     if unchecked:
         log.warning("published without a contract (nothing verifies them): %s", ", ".join(unchecked))
-
-
-def _report(summary: RunSummary) -> None:
-    """Table artifact of the run; on a blocked publication, a markdown artifact saying why and what to do."""
-    rows: list[dict[str, Any]] = []
-    for load in summary.loads:
-        rows += [{"step": "load", "name": f"{load.dataset}.{t}", "result": f"{n} rows",
-                  "detail": f"cursor {load.cursors.get(t, '-')}"} for t, n in sorted(load.rows.items())]
-        if load.dead_letters:
-            rows.append({"step": "load", "name": f"{load.dataset}._dead_letters", "result":
-                         f"{load.dead_letters} rows rejected", "detail": "reason and raw row in the table"})
-    rows += [{"step": "build", "name": b.model, "result": b.status,
-              "detail": f"{b.relation}" + (f", {b.rows} rows, {b.seconds:.2f}s" if b.rows is not None else "")}
-             for b in summary.builds]
-    if summary.gate:
-        rows += [{"step": "check", "name": f"{o.model}: {o.check}" + (f" ({o.column})" if o.column else ""),
-                  "result": o.outcome, "detail": f"measured {o.shown_value}, threshold {o.threshold}"}
-                 for o in summary.gate.outcomes]
-    if summary.publication:
-        outcome = f"publication {summary.publication.id}"
-    else:
-        outcome = "blocked by the gate" if summary.gate and not summary.gate.passed else "unchanged"
-    rows.append({"step": "publish", "name": "all models", "result": outcome, "detail": str(summary.warehouse)})
-    create_table_artifact(key="elt-run-summary", table=rows, description=f"ELT run on {summary.target}")
-    if summary.gate and not summary.gate.passed:
-        create_markdown_artifact(key="elt-gate-failed", description="Publication blocked", markdown=(
-            "## Publication blocked\n\n```\n" + summary.gate.explain() + "\n```\n\n"
-            "The published models still answer as before. Fix the data or the model, or adjust the "
-            "contract in `checks/contracts/` if the expectation was wrong, then run again."))
 
 
 if __name__ == "__main__":

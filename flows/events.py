@@ -1,7 +1,8 @@
 """Prefect events the toolkit emits, so automations can alert on them (see automations/).
 
 Every event's resource is the warehouse (`elt.warehouse.<project>.<target>`); the emitting flow run is
-attached by Prefect as a related resource.
+attached by Prefect as a related resource. Each payload has `summary`, one line a person reads in a
+notification, beside the structured fields automations filter on.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from prefect.events import emit_event
 
-from checks.gate import GateReport
+from checks.gate import GateReport, describe
 from elt.config import Project, Target
 from elt.publish import Publication
 
@@ -25,21 +26,32 @@ def _resource(project: Project, target: Target) -> dict[str, str]:
 
 def publication_completed(project: Project, target: Target, run_id: str, publication: Publication,
                           changed: list[str]) -> None:
+    checks = publication.summary
+    summary = (f"{project.name} on {target.name}: publication {publication.id} published "
+               f"{', '.join(changed) or 'the same versions'}; {checks.get('passed', 0)}/{checks.get('checks', 0)} "
+               "checks passed")
     emit_event(PUBLISHED, resource=_resource(project, target), payload={
-        "run_id": run_id, "publication_id": publication.id, "models": sorted(publication.models),
-        "changed_models": changed, "checks": publication.summary})
+        "summary": summary, "run_id": run_id, "publication_id": publication.id, "models": sorted(publication.models),
+        "changed_models": changed, "checks": checks})
 
 
 def gate_failed(project: Project, target: Target, run_id: str, gate: GateReport) -> None:
     failures: list[dict[str, Any]] = [
         {"model": o.model, "check": o.check, "column": o.column, "outcome": o.outcome, "value": o.value,
          "threshold": o.threshold} for o in gate.failures]
+    first = gate.failures[0]
+    more = f" (and {len(gate.failures) - 1} more)" if len(gate.failures) > 1 else ""
+    summary = (f"{project.name} on {target.name}: publication blocked, {len(gate.failures)} of {len(gate.outcomes)} "
+               f"checks did not pass: {first.model}: {describe(first)}{more}")
     emit_event(GATE_FAILED, resource=_resource(project, target), payload={
-        "run_id": run_id, "models": sorted({o.model for o in gate.failures}), "failures": failures,
-        "checks": gate.summary})
+        "summary": summary, "run_id": run_id, "models": sorted({o.model for o in gate.failures}),
+        "failures": failures, "checks": gate.summary})
 
 
 def rolled_back(project: Project, target: Target, run_id: str, publication: Publication) -> None:
+    summary = (f"{project.name} on {target.name}: rolled back to the answers of publication {publication.restores} "
+               f"(as publication {publication.id})")
     emit_event(ROLLED_BACK, resource=_resource(project, target), payload={
-        "run_id": run_id, "publication_id": publication.id, "restored_publication": publication.restores,
+        "summary": summary, "run_id": run_id, "publication_id": publication.id,
+        "restored_publication": publication.restores,
         "models": sorted(publication.models)})

@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from elt.config import load_project
 from elt.errors import CompileError, LintError, Location
+from flows import report
 from sources import catalog
 from transforms.lint import Violation
 from transforms.plan import lint_project, make_plan
@@ -30,7 +31,8 @@ def elt_lint(target: str = "", project_dir: str = "") -> int:
             violations = [Violation("COMPILE", err.message + (f" — {err.hint}" if err.hint else ""),
                                     err.where or Location(project.models_dir))]
     lines = "\n".join(str(v).replace(f"{project.root}/", "") for v in violations)
-    create_markdown_artifact(key="elt-lint", description="Lint report", markdown=(
+    create_markdown_artifact(key=report.key(project, target_.name, "lint"),
+                             description=f"Lint report of {project.name} on {target_.name}", markdown=(
         f"## Lint: {len(violations)} problem(s) in {len(context.models)} model(s)\n\n"
         + (f"```\n{lines}\n```\n" if violations else "Every model is clean.\n")))
     if violations:

@@ -38,10 +38,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRunResult
 from prefect.futures import PrefectFuture
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from checks.contracts import Contract
+from checks.gate import describe
 from checks.verify import CheckOutcome, preload, verify_build
 from elt import verified
 from elt.errors import BuildError, EltError
@@ -76,6 +78,8 @@ class ModelRun:
         self.blocked: dict[str, str] = {}  # model not built -> the failed model upstream that stopped it
         self._inboxes: dict[str, queue.SimpleQueue[str]] = {}  # model -> where it is announced, ready to verify
         self._awaiting: dict[str, set[str]] = {}  # model -> builds it waits for before it is verified
+        self.progress: Callable[[float], None] | None = None  # told the fraction of builds and verifications done
+        self.steps, self.done = 0, 0
 
     # --- worker connections -------------------------------------------------------------------------
     @contextmanager
@@ -132,6 +136,17 @@ class ModelRun:
             return self._build(name)
         finally:
             self._announce(name)
+            self.step_done()
+
+    def step_done(self) -> None:
+        with self._lock:
+            self.done += 1
+            fraction = self.done / self.steps if self.steps else 1.0
+        if self.progress is not None:
+            try:
+                self.progress(min(fraction, 1.0))
+            except Exception as err:  # the progress bar must not fail a model
+                log.debug("progress not updated: %s", err)
 
     def _announce(self, built: str) -> None:
         """Put each watched model whose last awaited build was `built` into its inbox."""
@@ -208,6 +223,8 @@ class ModelRun:
             with self._lock:
                 self.errors[build.model] = err
             raise
+        finally:
+            self.step_done()
         failed = [o for o in outcomes if not o.passed]
         log.info("verified %s: %d check(s), %s", build.model, len(outcomes),
                  f"{len(failed)} did not pass" if failed else "all passed")
@@ -232,8 +249,15 @@ def build(run: ModelRun, name: str) -> BuildResult:
 
 
 @task(name="verify", task_run_name="verify-{name}", cache_policy=NO_CACHE)
-def verify(run: ModelRun, name: str, build: BuildResult) -> list[CheckOutcome]:
-    return run.verify_one(build)
+def verify(run: ModelRun, name: str, build: BuildResult) -> list[CheckOutcome] | State:
+    """Failed, with the checks in its message, when a check did not pass: the run graph is red where the gate
+    will block (the gate, after every model, decides; nothing is retried)."""
+    outcomes = run.verify_one(build)
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(outcomes)} check(s) did not pass: "
+                      + "; ".join(describe(o) for o in failed))
+    return outcomes
 
 
 @task(name="build-wave", task_run_name="build-wave-{wave}", cache_policy=NO_CACHE)
@@ -246,7 +270,8 @@ def build_wave(run: ModelRun, wave: int, names: list[str]) -> int:
 
 
 @task(name="verify-wave", task_run_name="verify-wave-{wave}", cache_policy=NO_CACHE)
-def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQueue[str], built: UUID) -> int:
+def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQueue[str], built: UUID
+                ) -> int | State:
     """The contracts of the wave's models, each verified as soon as its build (and those of the models its
     contract reads) is done, on the workers the builds use (this task's thread only waits, so it never holds
     a worker a build needs). `built`: the wave's build task, recorded as this task's upstream."""
@@ -264,6 +289,11 @@ def verify_wave(run: ModelRun, wave: int, names: list[str], inbox: queue.SimpleQ
     failed = [name for name, future in verifying.items() if future.exception() is not None]
     if failed:
         raise BuildError(f"{len(failed)} of {len(verifying)} verification(s) raised: {', '.join(failed)}")
+    blocked = {name: [o for o in run.outcomes[name] if not o.passed] for name in verifying}
+    blocked = {name: failures for name, failures in blocked.items() if failures}
+    if blocked:
+        return Failed(message="checks did not pass: " + "; ".join(
+            f"{name}: {describe(o)}" for name, failures in blocked.items() for o in failures))
     return len(verifying)
 
 
@@ -280,14 +310,16 @@ def ref_relations(contract: Contract, versions: Any, published: dict[str, str]) 
 
 
 def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[str, Contract], chosen: list[str],
-                     now: datetime, published: dict[str, str], threads: int
-                     ) -> tuple[list[BuildResult], list[CheckOutcome]]:
+                     now: datetime, published: dict[str, str], threads: int,
+                     progress: Callable[[float], None] | None = None) -> tuple[list[BuildResult], list[CheckOutcome]]:
     """Build the `chosen` models (topological order) and verify their contracts, `threads` at a time.
 
-    `published`: model -> relation of the publication in effect. Returns the builds in `chosen` order and
-    every check outcome; raises BuildError naming each model that failed, once all others are done.
+    `published`: model -> relation of the publication in effect. `progress`: told the fraction of builds and
+    verifications done, as each ends. Returns the builds in `chosen` order and every check outcome; raises
+    BuildError naming each model that failed, once all others are done.
     """
     run = ModelRun(wh, plan, versions, contracts, now, published, threads, verified.passed(wh))
+    run.progress = progress
     todo = [name for name in chosen if not run.unchanged(name)]
     for name in sorted(set(chosen) - set(todo)):
         version = versions[name]
@@ -296,6 +328,7 @@ def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[s
         log.info("%d of %d model(s) unchanged since the publication in effect: not built, not verified again",
                  len(chosen) - len(todo), len(chosen))
     if todo:
+        run.steps = len(todo) + sum(name in contracts for name in todo)
         if any(name in contracts for name in todo):
             preload()
         started = time.perf_counter()

@@ -12,7 +12,7 @@ from prefect.runtime import flow_run
 
 from elt import publish, warehouse
 from elt.config import load_project
-from flows import events
+from flows import events, report
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 
 
@@ -31,7 +31,8 @@ def elt_rollback(target: str = "", project_dir: str = "",
             con.close()
     events.rolled_back(project, target_, run_id, publication)
     names = "\n".join(f"- `{project.published_schema}.{m}` -> `{r}`" for m, r in sorted(publication.models.items()))
-    create_markdown_artifact(key="elt-rollback", description="Rollback", markdown=(
+    create_markdown_artifact(key=report.key(project, target_.name, "rollback"),
+                             description=f"Rollback of {project.name} on {target_.name}", markdown=(
         f"## Rolled back to publication {publication.restores}\n\nRecorded as publication {publication.id}.\n\n"
         + names + "\n"))
     return publication.id

@@ -67,7 +67,9 @@ def artifacts(run_id: UUID) -> dict:
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
-    return {a.key or a.type: a for a in found}
+    from tests.test_pipeline import artifact_kind
+
+    return {artifact_kind(a.key) or a.type: a for a in found}
 
 
 def wait_for_event(name: str, run_id: UUID, timeout: float = 60):
@@ -92,11 +94,12 @@ def test_deploy_run_watch(deployed):
     work(env, project)
     run = flow_run(run_id)
     assert run.state.type.value == "COMPLETED", run.state
-    assert run.name == "elt-dev-daily_revenue"
+    assert run.name == "shop_demo-dev-daily_revenue"
+    assert {"elt", "project:shop_demo", "target:dev", "select:daily_revenue"} <= set(run.tags)
     # the selection: daily_revenue and what it reads were built and published; customers was not
     assert set(published(project)) == {"daily_revenue", "orders"}
     found = artifacts(run_id)
-    rows = found["elt-run-summary"].data
+    rows = found["run-summary"].data
     rows = rows if isinstance(rows, list) else json.loads(rows)
     assert {r["name"] for r in rows if r["step"] == "build"} == {"stg_orders", "stg_payments", "orders",
                                                                   "daily_revenue"}
@@ -105,6 +108,7 @@ def test_deploy_run_watch(deployed):
     assert "progress" in found and found["progress"].data == 100.0
     event = wait_for_event("elt.publication.completed", run_id)
     assert event.payload["models"] == ["daily_revenue", "orders"]
+    assert event.payload["summary"].startswith("shop_demo on dev: publication 1 published ")
     assert event.resource.id == "elt.warehouse.shop_demo.dev"
     # the loads' progress and the toolkit's logs are in the run's logs
     from prefect.client.orchestration import get_client
@@ -132,7 +136,10 @@ def test_failing_contract_blocks_and_says_why(deployed):
     event = wait_for_event("elt.gate.failed", second)
     assert event.payload["models"] == ["orders"]
     assert event.payload["failures"][0]["value"] == 1296
-    assert "Publication blocked" in artifacts(second)["elt-gate-failed"].data
+    assert event.payload["summary"].startswith("shop_demo on dev: publication blocked, 1 of ")  # of those verified
+    assert event.payload["summary"].endswith(" checks did not pass: orders: row_count: FAILED, measured 1296, "
+                                             "threshold > 1000000")
+    assert "Publication blocked" in artifacts(second)["gate-failed"].data
     assert answers(project) == before
 
     rollback = trigger(env, project, "elt-rollback/manual")
@@ -150,7 +157,7 @@ def test_lint_deployment(deployed):
     bad = trigger(env, project, "elt-lint/on-demand")
     work(env, project)
     assert flow_run(bad).state.type.value == "FAILED"
-    assert "transforms/models/marts/broken.sql:2:8: L003" in artifacts(bad)["elt-lint"].data
+    assert "transforms/models/marts/broken.sql:2:8: L003" in artifacts(bad)["shop-demo-dev-lint"].data
 
 
 def test_schedule_gets_runs_from_the_scheduler(deployed):

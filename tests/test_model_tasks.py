@@ -41,7 +41,8 @@ def add_model(project_dir: Path, name: str, sql: str) -> None:
 
 
 def task_runs(flow_run_id, expect: set[str], timeout: float = 30) -> dict:
-    """Task runs of a flow run by name, once every name in `expect` arrived (their events trail the run)."""
+    """Task runs of a flow run by name, once every name in `expect` is there with a final state (their
+    events trail the run)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -50,7 +51,8 @@ def task_runs(flow_run_id, expect: set[str], timeout: float = 30) -> dict:
         while True:
             found = {t.name: t for t in client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))}
-            if expect <= set(found) or time.monotonic() > deadline:
+            if (expect <= set(found) and all(found[n].state and found[n].state.is_final() for n in expect)) \
+                    or time.monotonic() > deadline:
                 return found
             time.sleep(0.5)
 
@@ -164,7 +166,7 @@ def test_a_failing_model_skips_its_downstream_and_nothing_is_published(any_proje
 
     from tests.test_pipeline import _artifacts
 
-    rows = _artifacts(state.state_details.flow_run_id)["elt-run-summary"].data
+    rows = _artifacts(state.state_details.flow_run_id)["run-summary"].data
     rows = rows if isinstance(rows, list) else json.loads(rows)
     builds = {r["name"]: r["result"] for r in rows if r["step"] == "build"}
     assert builds.pop("broken_mid") == "failed"

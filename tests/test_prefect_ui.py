@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests.test_model_tasks import task_runs
+
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 DLT_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\|\[")  # dlt's own log format
@@ -48,3 +50,90 @@ def test_stored_messages_carry_no_dlt_format_dlts_own_included(project_dir):
         assert expect in messages, messages
         assert not [m for m in messages if DLT_PREFIX.match(m) or "|[INFO]|" in m or "|[WARNING]|" in m], messages
     assert "extract shop: started" in run_logs(summary.run_id, "extract shop: started")
+
+
+@pytest.mark.parametrize("tasks", ["per model", "per wave"])
+def test_a_blocked_run_is_red_where_it_failed(project_dir, monkeypatch, tasks):
+    """The verify task of the failing model is Failed, with the check in its state message; the others are
+    Completed; publish is there, not run (Cancelled), saying why."""
+    from flows import model_tasks
+    from flows.elt_flow import elt_pipeline
+
+    if tasks == "per wave":
+        monkeypatch.setattr(model_tasks, "PER_MODEL_TASKS", 0)
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text().replace("must_be_greater_than: 0", "must_be_greater_than: 10000000"))
+    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    assert state.is_failed()
+    failing, passing = ("verify-orders", "verify-customers") if tasks == "per model" else \
+        ("verify-wave-2", "verify-wave-3")  # the demo's waves: staging, orders, then customers and daily_revenue
+    found = task_runs(state.state_details.flow_run_id, {failing, passing, "publish"})
+    assert found[failing].state.is_failed(), found[failing].state
+    assert "orders" in found[failing].state.message or tasks == "per model"
+    assert "row_count: FAILED, measured" in found[failing].state.message
+    assert "threshold > 10000000" in found[failing].state.message
+    assert found[passing].state.is_completed()
+    assert found["publish"].state.is_cancelled()
+    assert found["publish"].state.message.startswith("not run: 1 of 25 check(s) did not pass")
+
+
+def artifacts_of(flow_run_id) -> dict:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key: a for a in found}
+
+
+def test_artifacts_name_their_project_and_list_failures_first(project_dir, tmp_path):
+    """Two projects on one server keep their own artifacts; the summary reads: failures first, every table's
+    cursor (also with nothing new), units as the contract wrote them, counts in agreeing words."""
+    import json
+    import shutil
+
+    from elt.errors import GateError
+    from flows.elt_flow import elt_pipeline
+
+    other = tmp_path / "other"
+    shutil.copytree(project_dir, other)
+    (other / "elt.toml").write_text((other / "elt.toml").read_text().replace('name = "shop_demo"', 'name = "books"'))
+    first = elt_pipeline(project_dir=str(project_dir))
+    assert set(artifacts_of(first.run_id)) == {"shop-demo-dev-run-summary", "shop-demo-dev-progress"}
+    assert "books-dev-run-summary" in artifacts_of(elt_pipeline(project_dir=str(other)).run_id)
+
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text().replace("must_be_greater_than: 0", "must_be_greater_than: 10000000"))
+    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    with pytest.raises(GateError):
+        state.result()
+    found = artifacts_of(state.state_details.flow_run_id)
+    assert "Publication blocked: shop_demo on dev" in found["shop-demo-dev-gate-failed"].data
+    rows = found["shop-demo-dev-run-summary"].data
+    rows = rows if isinstance(rows, list) else json.loads(rows)
+    assert rows[0]["step"] == "check" and rows[0]["result"] == "FAILED" and rows[0]["name"] == "orders: row_count"
+    loads = {r["name"]: r for r in rows if r["step"] == "load"}
+    assert {"raw_shop.orders", "raw_shop.customers", "raw_shop.payments"} <= set(loads)
+    assert all(r["result"] == "nothing new" and r["detail"].startswith("cursor 20") for r in loads.values())
+    freshness = [r for r in rows if r["name"].startswith("orders: freshness")]
+    assert freshness and freshness[0]["detail"].endswith(" hours") and " hours, threshold" in freshness[0]["detail"]
+    assert not [r for r in rows if " 1 rows" in r["result"] + r["detail"]]
+    assert rows[-1] == {"step": "publish", "name": "all models", "result": "blocked: nothing was published",
+                        "detail": rows[-1]["detail"]}
+
+
+def test_runs_carry_project_target_and_selection_and_parameters_say_what_they_take(project_dir):
+    from prefect.client.orchestration import get_client
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.elt_flow import elt_pipeline
+
+    summary = elt_pipeline(project_dir=str(project_dir), select=["daily_revenue"])
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(summary.run_id)
+    assert run.name == "shop_demo-dev-daily_revenue"
+    assert {"elt", "project:shop_demo", "target:dev", "select:daily_revenue"} <= set(run.tags)
+    described = parameter_schema(elt_pipeline.fn).model_dump()["properties"]  # what `prefect deploy` stores
+    assert all(field.get("description") for field in described.values()), described
+    assert "tag:finance" in described["select"]["description"] and "elt.toml" in described["target"]["description"]
