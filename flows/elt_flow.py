@@ -25,8 +25,8 @@ from elt import publish as publishing
 from elt.config import Project, Target, load_project
 from elt.errors import BuildError, ConfigError, DeadLettersExceeded, EltError, GateError, SchemaFrozenError
 from flows import events
-from flows.model_tasks import build_and_verify, remember_verified
-from flows.report import Progress, report
+from flows.model_tasks import build_and_verify, ref_relations, remember_verified
+from flows.report import Progress, failure_details, report
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import catalog, runner
 from transforms import selection
@@ -216,7 +216,8 @@ def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir:
                 _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:], summary.builds)
                 publish_not_run(f"{len(summary.gate.failures)} of {len(summary.gate.outcomes)} check(s) did not pass",
                                 return_state=True)
-                report(project, summary)
+                report(project, summary, failure_details(wh, contracts, summary.builds, summary.gate,
+                                                         lambda c: ref_relations(c, versions, published)))
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate, summary)
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)

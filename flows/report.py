@@ -17,7 +17,9 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from checks.gate import GateReport
+from checks.contracts import Contract
+from checks.failures import FailureDetail, explain
+from checks.gate import GateReport, describe
 from elt.config import Project
 
 
@@ -85,8 +87,39 @@ def _check_row(outcome: Any) -> dict[str, str]:
             "detail": f"measured {outcome.shown_value}, threshold {outcome.threshold or '-'}"}
 
 
-def report(project: Project, summary: Any) -> None:
-    """The summary table; on a blocked publication, a note saying why and what to do."""
+def failure_details(wh: Any, contracts: dict[str, Contract], builds: list[Any], gate: GateReport,
+                    refs_of: Any) -> list[FailureDetail]:
+    """For each failed check of a blocked run: where the contract says it, the offending values and rows in
+    what was verified, and the SQL that finds them. `refs_of(contract)`: the relations its ${ref.X} name."""
+    verified = {b.model: b.audited for b in builds}
+    return [explain(wh, contracts[o.model], o, verified[o.model], refs_of(contracts[o.model]))
+            for o in gate.failures if o.model in contracts and o.model in verified]
+
+
+def _detail_markdown(project: Project, detail: FailureDetail) -> str:
+    o = detail.outcome
+    lines = [f"### {o.model}: {describe(o)}"]
+    if detail.where is not None:
+        lines.append(f"`{str(detail.where).replace(f'{project.root}/', '')}`")
+    if detail.values:
+        lines += ["", f"| {o.column} | rows |", "|---|---|",
+                  *(f"| {_cell(v)} | {n} |" for v, n in detail.values)]
+    if detail.rows:
+        lines += ["", f"Up to {len(detail.rows)} of the rows:", "",
+                  "| " + " | ".join(detail.columns) + " |", "|" + "---|" * len(detail.columns),
+                  *("| " + " | ".join(_cell(v) for v in row) + " |" for row in detail.rows)]
+    if detail.sql:
+        lines += ["", "Find them all:", "", "```sql", detail.sql, "```"]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return ("NULL" if value is None else str(value))[:40].replace("|", "\\|").replace("\n", " ")
+
+
+def report(project: Project, summary: Any, details: list[FailureDetail] | None = None) -> None:
+    """The summary table; on a blocked publication, a note saying why (each failed check's offending values,
+    rows and SQL) and what to do."""
     create_table_artifact(key=key(project, summary.target, "run-summary"), table=summary_rows(summary),
                           description=f"ELT run of {project.name} on {summary.target}")
     gate: GateReport | None = summary.gate
@@ -95,6 +128,7 @@ def report(project: Project, summary: Any) -> None:
             key=key(project, summary.target, "gate-failed"),
             description=f"Publication blocked: {project.name} on {summary.target}",
             markdown=(f"## Publication blocked: {project.name} on {summary.target}\n\n```\n{gate.explain()}\n```\n\n"
+                      + "".join(_detail_markdown(project, d) + "\n\n" for d in details or []) +
                       "The published models still answer as before. Fix the data or the model, or adjust the "
                       "contract in `checks/contracts/` if the expectation was wrong, then run again "
                       "(`elt verify --last-build` checks a contract fix against what this run built)."))

@@ -137,3 +137,26 @@ def test_runs_carry_project_target_and_selection_and_parameters_say_what_they_ta
     described = parameter_schema(elt_pipeline.fn).model_dump()["properties"]  # what `prefect deploy` stores
     assert all(field.get("description") for field in described.values()), described
     assert "tag:finance" in described["select"]["description"] and "elt.toml" in described["target"]["description"]
+
+
+def test_the_gate_note_shows_offending_values_rows_the_sql_and_where_the_contract_says_it(project_dir):
+    from elt.errors import GateError
+    from flows.elt_flow import elt_pipeline
+    from tests.helpers import query
+
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    text = contract.read_text()
+    assert "      - invalid:\n          valid_values: [placed, paid," in text.splitlines(keepends=True)[12] + \
+        text.splitlines(keepends=True)[13]  # line 13 of the file: the check the note must point at
+    contract.write_text(text.replace("valid_values: [placed, paid, shipped", "valid_values: [placed, shipped")
+                        .replace("where paid_amount is not null and paid_amount <> amount", "where amount > 300"))
+    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    with pytest.raises(GateError):
+        state.result()
+    note = artifacts_of(state.state_details.flow_run_id)["shop-demo-dev-gate-failed"].data
+    paid = query(project_dir, "select count(*) from raw_shop.orders where status = 'paid'")[0][0]
+    assert "### orders: invalid on status: FAILED" in note and "`checks/contracts/orders.yml:13:9`" in note
+    assert f"| status | rows |\n|---|---|\n| paid | {paid} |" in note
+    assert "Up to 10 of the rows:" in note and "| order_id | customer_id | status |" in note
+    assert "```sql\nselect * from _elt.orders__" in note and "\"status\" not in ('placed', 'shipped'" in note
+    assert "### orders: failed_rows[paid_matches_amount]: FAILED" in note and "where amount > 300" in note
