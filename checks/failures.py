@@ -82,20 +82,20 @@ def _offending_rows(kind: str, body: dict, column: str | None, relation: str, re
     if kind == "failed_rows":
         if "query" in body:
             return _plain(resolve_refs(body["query"], refs), relation), ""
-        return f"select * from {relation} where {_plain(body.get('expression', ''), relation)}", ""
+        return f"select * from {relation}\nwhere {_plain(body.get('expression', ''), relation)}", ""
     if not column:
         return "", ""
     quoted = f'"{column}"'
     if kind == "missing":
         rule = f"{quoted} is null" + (f" or {quoted} in ({_values(body['missing_values'])})"
                                       if body.get("missing_values") else "")
-        return f"select * from {relation} where {rule}", ""
+        return f"select * from {relation}\nwhere {rule}", ""
     if kind == "duplicate":
-        return (f"select * from {relation} where {quoted} in (select {quoted} from {relation} "
+        return (f"select * from {relation}\nwhere {quoted} in (select {quoted} from {relation} "
                 f"where {quoted} is not null group by {quoted} having count(*) > 1)"), quoted
     if kind == "invalid":
         rules = _invalid_rules(body, quoted, engine)
-        return (f"select * from {relation} where {quoted} is not null and ({' or '.join(rules)})", quoted) if rules \
+        return (f"select * from {relation}\nwhere {quoted} is not null and ({' or '.join(rules)})", quoted) if rules \
             else ("", "")
     return "", ""
 

@@ -78,8 +78,10 @@ def extract(project: Project, source_name: str, target_name: str) -> runner.Load
     lease, which on a SQLite-backed server took 0.1-2 s (a "database is locked" retry) per run."""
     result = runner.load(project, project.sources[source_name], project.target(target_name),
                          run_id=str(flow_run.id))
-    log.info("source %s: %d rows loaded %s; %d dead letters; cursors %s", source_name, result.total_rows,
-             result.rows, result.dead_letters, result.cursors)
+    tables = ", ".join(f"{t} {n}" for t, n in sorted(result.rows.items())) or "nothing new"
+    cursors = ", ".join(f"{t} {c}" for t, c in sorted(result.cursors.items())) or "-"
+    log.info("source %s: %d rows loaded (%s); %d dead letters; cursors: %s", source_name, result.total_rows, tables,
+             result.dead_letters, cursors)
     return result
 
 

@@ -8,6 +8,7 @@ contract wrote them, and counts in words that agree with their number.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from prefect.artifacts import (
@@ -114,6 +115,8 @@ def _detail_markdown(project: Project, detail: FailureDetail) -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = f"{value:%Y-%m-%d %H:%M:%S}"  # microseconds and offsets made every row too wide to read
     return ("NULL" if value is None else str(value))[:40].replace("|", "\\|").replace("\n", " ")
 
 

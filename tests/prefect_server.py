@@ -26,9 +26,11 @@ def free_port() -> int:
 
 @contextmanager
 def prefect_server(home: Path, database_url: str | None = None, timeout: float = 90) -> Iterator[str]:
-    """`prefect server start` on a free loopback port; yields the API URL; stops it by its own PID."""
+    """`prefect server start` (API and UI) on a free loopback port; yields the API URL; stops it by its own PID."""
     port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "false",
+    # the UI too (tests open it in a browser), pointed at this server's API rather than the default port 4200
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "true",
+           "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            # the scheduler's pass every 5 s instead of 60 s, so tests see scheduled runs appear quickly
            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}

@@ -160,3 +160,38 @@ def test_the_gate_note_shows_offending_values_rows_the_sql_and_where_the_contrac
     assert "Up to 10 of the rows:" in note and "| order_id | customer_id | status |" in note
     assert "```sql\nselect * from _elt.orders__" in note and "\"status\" not in ('placed', 'shipped'" in note
     assert "### orders: failed_rows[paid_matches_amount]: FAILED" in note and "where amount > 300" in note
+
+
+def test_a_person_reads_the_blocked_run_and_its_gate_note_in_a_browser(project_dir, prefect_server, tmp_path):
+    """Headless Chromium on the server's own UI: the run page shows the run failed, its tags, the failing
+    verify task and plain logs; the gate note's page shows the offending value, its rows and where to look."""
+    import urllib.request
+
+    from elt.errors import GateError
+    from flows.elt_flow import elt_pipeline
+    from tests import browser
+
+    browser.require()
+    ui = prefect_server.removesuffix("/api")
+    try:
+        urllib.request.urlopen(f"{ui}/ui-settings", timeout=5).close()
+    except OSError:
+        pytest.skip("this Prefect server serves no UI (Prefect's SQLite test harness, without Postgres)")
+    contract = project_dir / "checks" / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text().replace("[placed, paid, shipped", "[placed, shipped"))
+    state = elt_pipeline(project_dir=str(project_dir), return_state=True)
+    with pytest.raises(GateError):
+        state.result()
+    run_id = state.state_details.flow_run_id
+    page = browser.rendered(f"{ui}/runs/flow-run/{run_id}", screenshot=tmp_path / "run.png")
+    for text in ("shop_demo-dev-all", "Failed", "project:shop_demo", "target:dev", "verify-orders",
+                 "extract shop: started"):
+        assert text in page, f"{text!r} is not on the run's page"
+    assert "|[INFO]|" not in page
+    note = artifacts_of(run_id)["shop-demo-dev-gate-failed"]
+    page = browser.rendered(f"{ui}/artifacts/artifact/{note.id}", screenshot=tmp_path / "gate.png")
+    for text in ("Publication blocked: shop_demo on dev", "orders: invalid on status: FAILED",
+                 "checks/contracts/orders.yml:13:9", "Find them all"):
+        assert text in page, f"{text!r} is not on the gate note's page"
+    (tmp_path / "gate.html").write_text(page)
+    assert re.search(r"<td[^>]*>\s*paid\s*</td>", page), f"no table cell 'paid' in {tmp_path / 'gate.html'}"
