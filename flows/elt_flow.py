@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
+from typing import Annotated, Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -17,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Cancelled, State
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
+from pydantic import Field
 
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
@@ -156,8 +158,21 @@ def _sources_to_extract(project: Project, select: list[str] | None, exclude: lis
     return [name for name, source in project.sources.items() if source.dataset in needed]
 
 
+def _target_choices() -> dict[str, Any]:
+    """The deployment form offers the targets declared in the project `prefect deploy` runs in, as a choice
+    rather than free text. Only the JSON schema says so: a call from Python takes any name and, for one the
+    project does not declare, gets the project's own error."""
+    try:
+        return {"enum": ["", *(name for name, t in load_project(None).targets.items() if t.runnable)]}
+    except (EltError, OSError):  # no project here (an import from elsewhere): free text
+        return {}
+
+
+TargetName = Annotated[str, Field(json_schema_extra=_target_choices())]
+
+
 @flow(name="elt", flow_run_name=_run_name, log_prints=True)
-def elt_pipeline(target: str = "", select: list[str] | None = None, project_dir: str = "",
+def elt_pipeline(target: TargetName = "", select: list[str] | None = None, project_dir: str = "",
                  wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS,
                  full_refresh: list[str] | None = None, exclude: list[str] | None = None,
                  extract_sources: bool = True) -> RunSummary:

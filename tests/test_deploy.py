@@ -90,6 +90,12 @@ def wait_for_event(name: str, run_id: UUID, timeout: float = 60):
 
 def test_deploy_run_watch(deployed):
     project, env = deployed
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:  # the form a person fills in to run it by hand
+        form = client.read_deployment_by_name("elt/hourly").parameter_openapi_schema["properties"]
+    assert form["target"]["enum"] == ["", "dev", "pg"], "the runnable targets of elt.toml, as a choice"
+    assert "tag:finance" in form["select"]["description"]
     run_id = trigger(env, project, "elt/hourly", target="dev", select=["daily_revenue"])
     work(env, project)
     run = flow_run(run_id)
