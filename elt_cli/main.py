@@ -29,7 +29,7 @@ from elt_cli.common import (
     with_warehouse,
 )
 from elt_cli.console import ConsoleHandler, result
-from elt_cli.read_only import cmd_compile, cmd_plan, cmd_show, cmd_verify
+from elt_cli.read_only import cmd_checks, cmd_compile, cmd_plan, cmd_show, cmd_verify
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,6 +371,10 @@ def _parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("--exclude", nargs="+", metavar="SELECTOR", default=[], help="as for `elt run`")
     plan_cmd.add_argument("--full-refresh", nargs="+", metavar="MODEL", default=[], help="as for `elt run`")
     plan_cmd.add_argument("--json", action="store_true", help="as JSON: each model's action and reason")
+    checks_cmd = command("checks", cmd_checks, "each check's measured value over the last runs (blocked ones too)")
+    checks_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
+    checks_cmd.add_argument("--runs", type=_positive, default=8, help="how many of the last runs (default 8)")
+    checks_cmd.add_argument("--json", action="store_true", help="as JSON: one object per check outcome, oldest first")
     verify_cmd = command("verify", cmd_verify, "verify the contracts against what is published now; publish nothing")
     verify_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
     verify_cmd.add_argument("--last-build", action="store_true",

@@ -141,6 +141,56 @@ def _verified_versions(wh, target, last_build: bool) -> tuple[str, dict[str, str
     return f"the candidates of blocked run {run.run_id}", relations, {m: a for m, (_rel, a) in run.candidates.items()}
 
 
+def cmd_checks(args: argparse.Namespace) -> int:
+    """Each check's recent history: the measured value of each of the last runs, oldest first."""
+    project, target = with_warehouse(args)
+    from checks.history import recent
+    from elt import warehouse
+
+    wh = warehouse.connect(target, read_only=True)
+    try:
+        records = recent(wh, args.models or None, args.runs)
+    finally:
+        wh.close()
+    if args.json:
+        print_json([asdict(r) for r in records])
+        return 0
+    if not records:
+        print(f"no checks recorded on {target.name} yet" + (f" for {', '.join(args.models)}" if args.models else ""),
+              file=sys.stderr)
+        return 0
+    runs = list(dict.fromkeys(r.run_id for r in records))
+    trends: dict[tuple[str, str, str], dict[str, object]] = {}
+    for r in records:
+        trends.setdefault(r.key, {})[r.run_id] = r
+    width = max(len(_check_label(k)) for k in trends)
+    model = ""
+    for key in sorted(trends):
+        if key[0] != model:
+            model = key[0]
+            print(model)
+        by_run = trends[key]
+        cells = [_trend_cell(by_run.get(run)) for run in runs]
+        last = by_run[max(by_run, key=runs.index)]
+        print(f"  {_check_label(key):<{width}}  {' '.join(f'{c:>9}' for c in cells)}   {last.outcome:<8} "
+              f"threshold {last.threshold or '-'}")
+    sys.stdout.flush()  # the legend, on stderr, after the table
+    print(f"the last {len(runs)} run(s) on {target.name} that checked anything, oldest first; ! did not pass, "
+          f"- not checked in that run; {project.published_schema} is unchanged by this command", file=sys.stderr)
+    return 0
+
+
+def _check_label(key: tuple[str, str, str]) -> str:
+    return key[1] + (f" on {key[2]}" if key[2] else "")
+
+
+def _trend_cell(record) -> str:
+    if record is None:
+        return "-"
+    value = "" if record.value is None else f"{record.value:.4g}"
+    return (value or record.outcome.lower()) + ("" if record.outcome in ("PASSED", "WARN") else "!")
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """The model's SQL as it is now, over what the publication in effect holds: what it would publish."""
     project, target = with_warehouse(args)

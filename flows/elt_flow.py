@@ -20,6 +20,7 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
+from checks import history as check_history
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
 from elt import blocked, clock, warehouse
@@ -213,14 +214,14 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             published = {**in_effect.models, **in_effect.internal} if in_effect else {}
             versions = plan_versions(wh, plan.models, chosen, plan.outputs(), published, set(full_refresh or []),
                                      run_id)
-            started = time.perf_counter()
+            started, checked_at = time.perf_counter(), clock.now()
             try:
-                summary.builds, outcomes = build_and_verify(wh, plan, versions, contracts, chosen, clock.now(),
+                summary.builds, outcomes = build_and_verify(wh, plan, versions, contracts, chosen, checked_at,
                                                             published, target_.threads,
                                                             lambda done: progress.at(25.0 + 60.0 * done))
             except BuildError as failed:  # the report shows what every other model did
                 summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
-                _remember_blocked(wh, run_id, "build", str(failed).splitlines()[1:] or [str(failed)], failed.builds)
+                _remember(wh, run_id, checked_at, summary, "build", str(failed).splitlines()[1:] or [str(failed)])
                 publish_not_run(str(failed).splitlines()[0].split(";")[0], return_state=True)
                 report(project, summary)
                 failed.summary = summary
@@ -230,7 +231,7 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             summary.gate = decide(outcomes)
             progress.at(85.0)
             if not summary.gate.passed:
-                _remember_blocked(wh, run_id, "gate", summary.gate.explain().splitlines()[1:], summary.builds)
+                _remember(wh, run_id, checked_at, summary, "gate", summary.gate.explain().splitlines()[1:])
                 publish_not_run(f"{len(summary.gate.failures)} of {len(summary.gate.outcomes)} check(s) did not pass",
                                 return_state=True)
                 report(project, summary, failure_details(wh, contracts, summary.builds, summary.gate,
@@ -240,6 +241,7 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
             # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
+            _remember(wh, run_id, checked_at, summary)
         finally:
             wh.close()
     if summary.publication:
@@ -250,16 +252,20 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
     return summary
 
 
-def _remember_blocked(wh: warehouse.Warehouse, run_id: str, reason: str, failures: list[str],
-                      builds: list[BuildResult]) -> None:
-    """For `elt history` and `elt verify --last-build`; a warehouse that cannot take the record must not hide
-    why the run failed."""
-    candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
+def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summary: RunSummary,
+              blocked_by: str = "", failures: list[str] | None = None) -> None:
+    """The run's check outcomes for `elt checks`; a blocked run (`blocked_by` gate or build) for `elt history`
+    and `elt verify --last-build`. A warehouse that cannot take the records must not hide how the run ended."""
+    builds = summary.builds
     try:
-        blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), reason, [f.strip() for f in failures],
-                                              candidates))
-    except Exception as err:  # the run's own error follows
-        log.warning("could not record the blocked run in the warehouse: %s", err)
+        check_history.record(wh, run_id, checked_at, summary.gate.outcomes if summary.gate else (),
+                             {b.model: b.relation for b in builds}, published=summary.publication is not None)
+        if blocked_by:
+            candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
+            blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), blocked_by, [f.strip() for f in failures or []],
+                                                  candidates))
+    except Exception as err:  # the run's own outcome follows
+        log.warning("could not record the run's checks in the warehouse: %s", err)
 
 
 def _warn_unchecked(plan: Plan, contracts: dict[str, Contract], chosen: list[str]) -> None:

@@ -87,6 +87,13 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
     published_last = elt(project, "verify", "--last-build")
     assert published_last.returncode == 1 and "the last run was not blocked" in published_last.stderr
     assert "published nothing new" in elt(project, "run", env=env).stdout  # nothing changed: nothing verified again
+    trend = elt(project, "checks", "orders")  # the check's value in each run that checked it, the blocked one too
+    assert trend.returncode == 0, trend.stderr
+    line = next(x for x in trend.stdout.splitlines() if "failed_rows[customer_exists]" in x)
+    assert line.split()[1:4] == ["0", "1!", "0"] and line.split()[4] == "PASSED", line
+    records = json.loads(elt(project, "checks", "--json").stdout)
+    assert {r["run_id"] for r in records if not r["published"]} and {r["model"] for r in records} == {
+        "orders", "customers_by_country"}
 
 
 @pytest.mark.slow

@@ -56,6 +56,10 @@ def test_run_builds_verifies_and_publishes_everything(any_project):
     relation = published(any_project)["orders"]
     assert relation.startswith("_elt.orders__")
     assert query(any_project, "select count(*) from _elt.publications")[0][0] == 1
+    failed = query(any_project, "select model, check_name, column_name, value from _elt.check_results "
+                                "where not published and outcome = 'FAILED' order by check_name")
+    assert [row[:3] for row in failed] == [("orders", "freshness", "updated_at"), ("orders", "invalid", "status")]
+    assert failed[1][3] == 3 and query(any_project, "select count(distinct run_id) from _elt.check_results") == [(2,)]
 
 
 def test_second_run_without_changes_rebuilds_nothing(any_project):

@@ -1,0 +1,70 @@
+"""Every check of every run, kept in the warehouse: Soda's open-source engine remembers nothing between runs.
+
+`_elt.check_results`: one row per check outcome: the run, when, the model and the version (relation) it
+checked, the check, its column, the measured value with its unit, the threshold, the outcome, and whether
+the run published. Blocked runs are recorded too: a failure is history as much as a pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from checks.verify import CheckOutcome
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
+
+TABLE = f"{INTERNAL_SCHEMA}.check_results"
+COLUMNS = ("run_id", "checked_at", "model", "relation", "check_name", "column_name", "outcome", "value", "unit",
+           "threshold", "published")
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    run_id: str
+    checked_at: datetime
+    model: str
+    relation: str
+    check: str
+    column: str | None
+    outcome: str
+    value: float | None
+    unit: str
+    threshold: str
+    published: bool
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes two records the same check over time."""
+        return self.model, self.check, self.column or ""
+
+
+def record(wh: Warehouse, run_id: str, at: datetime, outcomes: Iterable[CheckOutcome], relations: dict[str, str],
+           published: bool) -> None:
+    """Keep the run's outcomes; `relations`: model -> the version its checks read."""
+    rows = [[run_id, at, o.model, relations.get(o.model, ""), o.check, o.column, o.outcome,
+             float(o.value) if isinstance(o.value, (int, float)) and not isinstance(o.value, bool) else None,
+             o.unit, o.threshold, published] for o in outcomes]
+    if not rows:
+        return
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    wh.execute(f"create table if not exists {TABLE} (run_id varchar not null, checked_at timestamptz not null, "
+               "model varchar not null, relation varchar not null, check_name varchar not null, column_name varchar, "
+               "outcome varchar not null, value double precision, unit varchar not null, threshold varchar not null, "
+               "published boolean not null)")
+    wh.executemany(f"insert into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})", rows)
+
+
+def recent(wh: Warehouse, models: list[str] | None = None, runs: int = 10) -> list[CheckRecord]:
+    """The records of the last `runs` runs that checked anything (of `models`, if given), oldest first."""
+    if not exists(wh, INTERNAL_SCHEMA, TABLE.split(".")[1]):
+        return []
+    where, params = "", []
+    if models:
+        where = f"where model in ({', '.join('?' * len(models))})"
+        params = list(models)
+    last_runs = (f"select run_id from {TABLE} {where} group by run_id order by max(checked_at) desc "
+                 f"limit {int(runs)}")
+    rows = wh.execute(f"select {', '.join(COLUMNS)} from {TABLE} where run_id in ({last_runs})"
+                      + (f" and model in ({', '.join('?' * len(models))})" if models else "")
+                      + " order by checked_at, model, check_name, column_name", params + params).fetchall()
+    return [CheckRecord(*row) for row in rows]
