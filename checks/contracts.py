@@ -17,7 +17,11 @@ from checks.contract_sql import as_written, for_lint, reads_candidate, refs, syn
 from elt.errors import ContractError, Location
 from elt.textfile import read_utf8
 
-TOP_KEYS = ("dataset", "description", "columns", "checks", "filter")
+TOP_KEYS = ("dataset", "description", "columns", "checks", "filter", "elt")
+# The toolkit's own checks, in a section of their own that Soda ignores (it keeps nothing between runs, so it
+# cannot compare a candidate with the version published now): `volume_change: 0.2` fails a candidate whose
+# row count moved more than ±20 % from the published version's.
+TOOLKIT_KEYS = ("volume_change",)
 COLUMN_KEYS = ("name", "description", "data_type", "character_maximum_length", "optional", "checks")
 COMMON = ("name", "qualifier", "attributes", "threshold", "filter")
 # dbt's generic tests, for people porting a project: what each is called in a Soda v4 contract.
@@ -103,9 +107,15 @@ class Contract:
         return {name for _, text in _strings(self.document, "") for name in refs(text)}
 
     @property
+    def volume_change(self) -> float | None:
+        """The largest change of the row count from the published version that passes (0.2: ±20 %)."""
+        return (self.document.get("elt") or {}).get("volume_change")
+
+    @property
     def check_count(self) -> int:
         columns = self.document.get("columns") or []
-        return len(self.document.get("checks") or []) + sum(len(c.get("checks") or []) for c in columns)
+        return (len(self.document.get("checks") or []) + sum(len(c.get("checks") or []) for c in columns)
+                + (self.volume_change is not None))
 
 
 def discover(contracts_dir: Path) -> list[Path]:
@@ -290,6 +300,15 @@ class _Validator:
             listed[name] = i
             self.check_list(column.get("checks") or [], f"{where}.checks", COLUMN_CHECKS)
         self.check_list(doc.get("checks") or [], "checks", DATASET_CHECKS)
+        if "elt" in doc:
+            self.toolkit(doc["elt"])
+
+    def toolkit(self, section: Any) -> None:
+        self.keys(section, TOOLKIT_KEYS, "elt")
+        change = section.get("volume_change")
+        if change is not None and not (_number(change) and 0 < change <= 10):
+            raise self.fail("elt.volume_change", f"expected a fraction above 0, got {_kind(change)}",
+                            hint="e.g. volume_change: 0.2 fails a row count that moves more than ±20 %")
 
     def check_list(self, checks: Any, where: str, kinds: dict[str, tuple[str, ...]]) -> None:
         if not isinstance(checks, list):

@@ -45,6 +45,7 @@ from prefect.utilities.annotations import quote
 from checks.contracts import Contract
 from checks.gate import describe
 from checks.verify import CheckOutcome, preload, verify_build
+from checks.volume import volume_change
 from elt import verified
 from elt.errors import BuildError, EltError
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse
@@ -219,6 +220,9 @@ class ModelRun:
                 contract = self.contracts[build.model]
                 outcomes = verify_build(wh, contract, build.audited, self.now, candidate=build.relation,
                                         refs=ref_relations(contract, self.versions, self.published))
+                if contract.volume_change is not None:
+                    outcomes.append(volume_change(wh, build.model, build.relation, self.published.get(build.model),
+                                                  contract.volume_change))
         except Exception as err:
             with self._lock:
                 self.errors[build.model] = err
