@@ -23,6 +23,7 @@ from pydantic import Field
 from checks import history as check_history
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
+from checks.schema_change import schema_change
 from elt import blocked, clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
@@ -228,6 +229,11 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
                 raise
             finally:
                 summary.build_seconds = time.perf_counter() - started
+            changed = [schema_change(wh, b.model, b.relation, published.get(b.model),
+                                     plan.models[b.model].schema_change == "allow")
+                       for b in summary.builds  # also a version a blocked run built, published now
+                       if b.status in ("built", "skipped") and plan.models[b.model].published]
+            outcomes += [o for o in changed if o is not None]
             summary.gate = decide(outcomes)
             progress.at(85.0)
             if not summary.gate.passed:

@@ -357,7 +357,7 @@ def build_and_verify(wh: Warehouse, plan: Plan, versions: Any, contracts: dict[s
 def remember_verified(wh: Warehouse, builds: list[BuildResult], contracts: dict[str, Contract],
                       outcomes: list[CheckOutcome], versions: Any, published: dict[str, str]) -> None:
     """After a gate that passed: which contract each verified version passed (the next run skips it)."""
-    checked = {o.model for o in outcomes}
+    checked = {o.model for o in outcomes} & set(contracts)  # schema_change outcomes need no contract
     verified.record(wh, {b.relation: contract_digest(contracts[b.model], ref_relations(contracts[b.model], versions,
                                                                                      published))
                          for b in builds if b.model in checked})

@@ -21,7 +21,8 @@ from elt.toml_table import IDENTIFIER
 from transforms import dbt_habits
 
 CONFIG_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
-CONFIG_KEYS = ("materialized", "description", "tags", "published", "unique_key", "delta_from")
+CONFIG_KEYS = ("materialized", "description", "tags", "published", "unique_key", "delta_from", "schema_change")
+SCHEMA_CHANGES = ("block", "allow")  # a published column removed or retyped: the gate fails, or lets it through
 MATERIALIZATIONS = ("view", "table", "incremental")
 INCREMENTAL_KEYS = ("unique_key", "delta_from")  # meaningful only with `materialized: incremental`
 
@@ -50,6 +51,7 @@ class Model:
     description: str = ""
     tags: tuple[str, ...] = ()
     published: bool = True  # False: an internal building block, never exposed under the published schema
+    schema_change: str = "block"  # "allow": a new version may remove or retype published columns
     unique_key: tuple[str, ...] = ()  # incremental: the delta replaces rows with these keys (merge); none: append
     delta_from: str = ""  # incremental: the relation whose new rows drive the delta; default the first in FROM
     refs: tuple[TableRef, ...] = field(default=())
@@ -154,6 +156,11 @@ def _read_config(path: Path, text: str) -> dict:
             if value not in MATERIALIZATIONS:
                 raise ModelError(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, not {value!r}",
                                  where=where, hint="change the header line")
+            config[key] = value
+        elif key == "schema_change":
+            if value not in SCHEMA_CHANGES:
+                raise ModelError(f"schema_change must be block or allow, not {value!r}", where=where,
+                                 hint="`-- schema_change: allow` lets a new version remove or retype columns")
             config[key] = value
         elif key == "published":
             if value not in ("true", "false"):
