@@ -3,17 +3,22 @@
 `_elt.check_results`: one row per check outcome: the run, when, the model and the version (relation) it
 checked, the check, its column, the measured value with its unit, the threshold, the outcome, and whether
 the run published. Blocked runs are recorded too: a failure is history as much as a pass.
+`_elt.failed_rows`: for each check that did not pass and judges rows (missing, invalid, duplicate,
+failed_rows), its full count, the SQL that finds the rows, the top offending values and up to 10 rows.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
+from checks.failures import FailureDetail
 from checks.verify import CheckOutcome
 from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
 
 TABLE = f"{INTERNAL_SCHEMA}.check_results"
+SAMPLES = f"{INTERNAL_SCHEMA}.failed_rows"
 COLUMNS = ("run_id", "checked_at", "model", "relation", "check_name", "column_name", "outcome", "value", "unit",
            "threshold", "published")
 
@@ -68,3 +73,51 @@ def recent(wh: Warehouse, models: list[str] | None = None, runs: int = 10) -> li
                       + (f" and model in ({', '.join('?' * len(models))})" if models else "")
                       + " order by checked_at, model, check_name, column_name", params + params).fetchall()
     return [CheckRecord(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class FailedRows:
+    run_id: str
+    checked_at: datetime
+    model: str
+    check: str
+    column: str | None
+    total: float | None  # every offending row, as the check counted them
+    sql: str
+    values: list[list[Any]]  # [value, rows] of the most frequent offending values
+    columns: list[str]
+    rows: list[list[Any]]  # up to 10 of the rows
+
+
+def record_samples(wh: Warehouse, run_id: str, at: datetime, details: Iterable[FailureDetail]) -> None:
+    rows = [[run_id, at, d.outcome.model, d.outcome.check, d.outcome.column,
+             float(d.outcome.value) if isinstance(d.outcome.value, (int, float)) else None, d.sql,
+             _json([[v, n] for v, n in d.values]), _json(d.columns), _json([list(r) for r in d.rows])]
+            for d in details if d.sql]
+    if not rows:
+        return
+    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
+    wh.execute(f"create table if not exists {SAMPLES} (run_id varchar not null, checked_at timestamptz not null, "
+               "model varchar not null, check_name varchar not null, column_name varchar, total double precision, "
+               "sql varchar not null, offending_values varchar not null, sample_columns varchar not null, "
+               "sample_rows varchar not null)")
+    wh.executemany(f"insert into {SAMPLES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def samples(wh: Warehouse, models: list[str] | None = None, runs: int = 1) -> list[FailedRows]:
+    """The failed rows kept by the last `runs` runs that kept any (of `models`, if given), newest first."""
+    if not exists(wh, INTERNAL_SCHEMA, SAMPLES.split(".")[1]):
+        return []
+    where = f" where model in ({', '.join('?' * len(models))})" if models else ""
+    params = list(models or [])
+    last = f"select run_id from {SAMPLES}{where} group by run_id order by max(checked_at) desc limit {int(runs)}"
+    rows = wh.execute(f"select run_id, checked_at, model, check_name, column_name, total, sql, offending_values, "
+                      f"sample_columns, sample_rows from {SAMPLES} where run_id in ({last})"
+                      + (f" and model in ({', '.join('?' * len(models))})" if models else "")
+                      + " order by checked_at desc, model, check_name", params + params).fetchall()
+    return [FailedRows(*r[:7], json.loads(r[7]), json.loads(r[8]), json.loads(r[9])) for r in rows]
+
+
+def _json(value: Any) -> str:
+    """Values as a person reads them (times, decimals): JSON of their text where JSON has no type for them."""
+    return json.dumps(value, default=str)

@@ -144,16 +144,17 @@ def _verified_versions(wh, target, last_build: bool) -> tuple[str, dict[str, str
 def cmd_checks(args: argparse.Namespace) -> int:
     """Each check's recent history: the measured value of each of the last runs, oldest first."""
     project, target = with_warehouse(args)
-    from checks.history import recent
+    from checks.history import recent, samples
     from elt import warehouse
 
     wh = warehouse.connect(target, read_only=True)
     try:
         records = recent(wh, args.models or None, args.runs)
+        kept = samples(wh, args.models or None)
     finally:
         wh.close()
     if args.json:
-        print_json([asdict(r) for r in records])
+        print_json({"checks": [asdict(r) for r in records], "failed_rows": [asdict(f) for f in kept]})
         return 0
     if not records:
         print(f"no checks recorded on {target.name} yet" + (f" for {', '.join(args.models)}" if args.models else ""),
@@ -174,10 +175,26 @@ def cmd_checks(args: argparse.Namespace) -> int:
         last = by_run[max(by_run, key=runs.index)]
         print(f"  {_check_label(key):<{width}}  {' '.join(f'{c:>9}' for c in cells)}   {last.outcome:<8} "
               f"threshold {last.threshold or '-'}")
+    _print_failed_rows(kept)
     sys.stdout.flush()  # the legend, on stderr, after the table
     print(f"the last {len(runs)} run(s) on {target.name} that checked anything, oldest first; ! did not pass, "
           f"- not checked in that run; {project.published_schema} is unchanged by this command", file=sys.stderr)
     return 0
+
+
+def _print_failed_rows(kept: list) -> None:
+    """The rows kept of the last run's failed checks: how many, the top values, three rows, the SQL."""
+    if not kept:
+        return
+    print(f"\nfailed rows kept by run {kept[0].run_id} ({kept[0].checked_at:%Y-%m-%d %H:%M}):")
+    for f in kept:
+        total = "" if f.total is None else f" {f.total:g} row(s)"
+        print(f"  {f.model}: {_check_label((f.model, f.check, f.column or ''))}:{total}")
+        if f.values:
+            print("    values: " + ", ".join(f"{v} ({n})" for v, n in f.values))
+        for row in f.rows[:3]:
+            print("    " + ", ".join(f"{c}={v}" for c, v in zip(f.columns, row, strict=False))[:200])
+        print("    find them all: " + " ".join(f.sql.split()))
 
 
 def _check_label(key: tuple[str, str, str]) -> str:

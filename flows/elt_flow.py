@@ -237,11 +237,12 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             summary.gate = decide(outcomes)
             progress.at(85.0)
             if not summary.gate.passed:
-                _remember(wh, run_id, checked_at, summary, "gate", summary.gate.explain().splitlines()[1:])
+                details = failure_details(wh, contracts, summary.builds, summary.gate,
+                                          lambda c: ref_relations(c, versions, published))
+                _remember(wh, run_id, checked_at, summary, "gate", summary.gate.explain().splitlines()[1:], details)
                 publish_not_run(f"{len(summary.gate.failures)} of {len(summary.gate.outcomes)} check(s) did not pass",
                                 return_state=True)
-                report(project, summary, failure_details(wh, contracts, summary.builds, summary.gate,
-                                                         lambda c: ref_relations(c, versions, published)))
+                report(project, summary, details)
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate, summary)
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
@@ -259,13 +260,15 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
 
 
 def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summary: RunSummary,
-              blocked_by: str = "", failures: list[str] | None = None) -> None:
-    """The run's check outcomes for `elt checks`; a blocked run (`blocked_by` gate or build) for `elt history`
-    and `elt verify --last-build`. A warehouse that cannot take the records must not hide how the run ended."""
+              blocked_by: str = "", failures: list[str] | None = None, details: list | None = None) -> None:
+    """The run's check outcomes and failed rows for `elt checks`; a blocked run (`blocked_by` gate or build) for
+    `elt history` and `elt verify --last-build`. A warehouse that cannot take the records must not hide how
+    the run ended."""
     builds = summary.builds
     try:
         check_history.record(wh, run_id, checked_at, summary.gate.outcomes if summary.gate else (),
                              {b.model: b.relation for b in builds}, published=summary.publication is not None)
+        check_history.record_samples(wh, run_id, checked_at, details or [])
         if blocked_by:
             candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
             blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), blocked_by, [f.strip() for f in failures or []],

@@ -92,8 +92,12 @@ def test_a_relationships_check_reads_the_parent_published_with_it(project: Path,
     line = next(x for x in trend.stdout.splitlines() if "failed_rows[customer_exists]" in x)
     assert line.split()[1:4] == ["0", "1!", "0"] and line.split()[4] == "PASSED", line
     records = json.loads(elt(project, "checks", "--json").stdout)
-    assert {r["run_id"] for r in records if not r["published"]} and {r["model"] for r in records} == {
-        "orders", "customers_by_country"}
+    assert {r["run_id"] for r in records["checks"] if not r["published"]} and {
+        r["model"] for r in records["checks"]} == {"orders", "customers_by_country"}
+    [kept] = records["failed_rows"]  # the blocked run's offending row, kept in the warehouse
+    assert kept["check"] == "failed_rows[customer_exists]" and kept["total"] == 1
+    assert kept["rows"] == [[3, 9, 5.0]] and "where not exists" in kept["sql"]
+    assert "order_id=3, customer_id=9, amount=5.0" in trend.stdout and "find them all: select o.*" in trend.stdout
 
 
 @pytest.mark.slow

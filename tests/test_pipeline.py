@@ -60,6 +60,9 @@ def test_run_builds_verifies_and_publishes_everything(any_project):
                                 "where not published and outcome = 'FAILED' order by check_name")
     assert [row[:3] for row in failed] == [("orders", "freshness", "updated_at"), ("orders", "invalid", "status")]
     assert failed[1][3] == 3 and query(any_project, "select count(distinct run_id) from _elt.check_results") == [(2,)]
+    [(total, values, rows)] = query(any_project, "select total, offending_values, sample_rows from _elt.failed_rows "
+                                                 "where check_name = 'invalid'")
+    assert total == 3 and len(json.loads(rows)) == 3 and sum(n for _, n in json.loads(values)) == 3
 
 
 def test_second_run_without_changes_rebuilds_nothing(any_project):
