@@ -275,6 +275,10 @@ def cmd_history(args: argparse.Namespace) -> int:
             if args.verbose:
                 for model, relation in entry.models.items():
                     print(f"        {project.published_schema}.{model} -> {relation}")
+        if entries:
+            sys.stdout.flush()
+            print("each check's values over these runs, and the rows a blocked run kept: elt checks [MODEL]",
+                  file=sys.stderr)
         return 0
 
     return _with_warehouse(args, show)

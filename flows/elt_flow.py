@@ -271,8 +271,10 @@ def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summar
         check_history.record_samples(wh, run_id, checked_at, details or [])
         if blocked_by:
             candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
-            blocked.record(wh, blocked.BlockedRun(run_id, clock.now(), blocked_by, [f.strip() for f in failures or []],
-                                                  candidates))
+            # wall time, as publications are stamped: `elt history` orders the two together (ELT_NOW pins only
+            # the data's clock)
+            blocked.record(wh, blocked.BlockedRun(run_id, datetime.now(timezone.utc), blocked_by,
+                                                  [f.strip() for f in failures or []], candidates))
     except Exception as err:  # the run's own outcome follows
         log.warning("could not record the run's checks in the warehouse: %s", err)
 
