@@ -24,6 +24,7 @@ from checks import history as check_history
 from checks.contracts import Contract, load_contracts
 from checks.gate import GateReport, decide
 from checks.schema_change import schema_change
+from checks.verify import CheckOutcome
 from elt import blocked, clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
@@ -229,12 +230,7 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
                 raise
             finally:
                 summary.build_seconds = time.perf_counter() - started
-            changed = [schema_change(wh, b.model, b.relation, published.get(b.model),
-                                     plan.models[b.model].schema_change == "allow")
-                       for b in summary.builds  # also a version a blocked run built, published now
-                       if b.status in ("built", "skipped") and plan.models[b.model].published]
-            outcomes += [o for o in changed if o is not None]
-            summary.gate = decide(outcomes)
+            summary.gate = decide(outcomes + _schema_changes(wh, plan, summary.builds, published))
             progress.at(85.0)
             if not summary.gate.passed:
                 details = failure_details(wh, contracts, summary.builds, summary.gate,
@@ -257,6 +253,16 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
     progress.at(100.0)
     report(project, summary)
     return summary
+
+
+def _schema_changes(wh: warehouse.Warehouse, plan: Plan, builds: list[BuildResult],
+                    published: dict[str, str]) -> list[CheckOutcome]:
+    """Each published model whose new version's columns differ from the published version's (also a version
+    a blocked run built and this run reuses)."""
+    changed = [schema_change(wh, b.model, b.relation, published.get(b.model),
+                             plan.models[b.model].schema_change == "allow")
+               for b in builds if b.status in ("built", "skipped") and plan.models[b.model].published]
+    return [o for o in changed if o is not None]
 
 
 def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summary: RunSummary,
