@@ -92,6 +92,7 @@ class Source:
     name: str
     kind: str
     options: dict[str, Any] = field(default_factory=dict)
+    freshness: source_config.Freshness | None = None  # its SLA; a resource's own overrides it
 
     @property
     def dataset(self) -> str:
@@ -207,5 +208,6 @@ def _load_sources(root: Path, section: TomlTable) -> dict[str, Source]:
         section.check_key(name)
         entry = section.table(name)
         kind = source_config.kind_of(entry)
-        sources[name] = Source(name=name, kind=kind, options=source_config.load_options(kind, entry, root))
+        sources[name] = Source(name=name, kind=kind, options=source_config.load_options(kind, entry, root),
+                               freshness=source_config.freshness(entry))
     return sources

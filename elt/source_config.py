@@ -23,7 +23,10 @@ PAGINATORS = ("auto", "single_page", "cursor", "json_link", "header_link", "offs
 AUTH_KEYS = {"bearer": ("token_env",), "api_key": ("name", "location", "key_env"),
              "basic": ("username", "password_env")}
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-RESOURCE_KEYS = ("primary_key", "write_disposition", "incremental", "columns", "required", "schema")
+# A freshness SLA, on a source or (overriding it) a resource: data older than `freshness_hours` is reported
+# (an event, a WARN in the gate), and with `freshness_block = true` nothing is published.
+FRESHNESS_KEYS = ("freshness_hours", "freshness_block")
+RESOURCE_KEYS = ("primary_key", "write_disposition", "incremental", "columns", "required", "schema", *FRESHNESS_KEYS)
 KIND_RESOURCE_KEYS = {
     "rest_api": ("path", "params", "data_selector", "paginator", "parent"),
     "sql_database": ("table", "query"),
@@ -37,6 +40,14 @@ KIND_KEYS = {
     "filesystem": ("bucket_url", "chunk_rows", "resources", "max_dead_letters"),
     "python": ("callable",),
 }
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Data older than `hours` (newest cursor, else last load) breaches the SLA; `block`: publish nothing."""
+
+    hours: float
+    block: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,27 @@ class Resource:
     required: tuple[str, ...] = ()
     schema: str = "evolve"
     options: dict[str, Any] = field(default_factory=dict)
+    freshness: Freshness | None = None  # None: the source's SLA, if any
 
 
 def kind_of(entry: TomlTable) -> str:
     kind = entry.get("kind", str, choices=SOURCE_KINDS)
-    entry.only(("kind", *KIND_KEYS[kind]))
+    entry.only(("kind", *FRESHNESS_KEYS, *KIND_KEYS[kind]))
     return kind
+
+
+def freshness(entry: TomlTable) -> Freshness | None:
+    """The SLA of a source or resource table, if it declares one."""
+    if "freshness_hours" not in entry.data:
+        if "freshness_block" in entry.data:
+            raise entry.error("freshness_block", "freshness_block needs freshness_hours",
+                              hint="e.g. freshness_hours = 6")
+        return None
+    hours = entry.data["freshness_hours"]
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+        raise entry.error("freshness_hours", f"expected a number of hours above 0, got {hours!r}",
+                          hint="e.g. freshness_hours = 6 (or 0.5 for 30 minutes)")
+    return Freshness(float(hours), entry.get("freshness_block", bool, False))
 
 
 def load_options(kind: str, entry: TomlTable, root: Path) -> dict[str, Any]:
@@ -208,7 +234,7 @@ def _resource(name: str, entry: TomlTable, kind: str, typed: bool) -> Resource:
     return Resource(
         name=name, primary_key=primary_key, write_disposition=disposition, incremental=incremental,
         columns=columns, required=tuple(dict.fromkeys((*primary_key, *required))) if columns else required,
-        schema=schema, options=options,
+        schema=schema, options=options, freshness=freshness(entry),
     )
 
 

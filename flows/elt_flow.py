@@ -22,6 +22,7 @@ from pydantic import Field
 
 from checks import history as check_history
 from checks.contracts import Contract, load_contracts
+from checks.freshness_sla import freshness_sla
 from checks.gate import GateReport, decide
 from checks.schema_change import schema_change
 from checks.verify import CheckOutcome
@@ -217,12 +218,17 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             versions = plan_versions(wh, plan.models, chosen, plan.outputs(), published, set(full_refresh or []),
                                      run_id)
             started, checked_at = time.perf_counter(), clock.now()
+            freshness = freshness_sla(wh, project.sources, summary.loads, checked_at)
+            for breach in (o for o in freshness if o.outcome != "PASSED"):
+                log.warning("%s: %s on %s: %s, measured %s", breach.model, breach.check, breach.column,
+                            breach.outcome, breach.shown_value)
+                events.freshness_breached(project, target_, run_id, breach)
             try:
                 summary.builds, outcomes = build_and_verify(wh, plan, versions, contracts, chosen, checked_at,
                                                             published, target_.threads,
                                                             lambda done: progress.at(25.0 + 60.0 * done))
             except BuildError as failed:  # the report shows what every other model did
-                summary.builds, summary.gate = failed.builds, decide(failed.outcomes)
+                summary.builds, summary.gate = failed.builds, decide(freshness + failed.outcomes)
                 _remember(wh, run_id, checked_at, summary, "build", str(failed).splitlines()[1:] or [str(failed)])
                 publish_not_run(str(failed).splitlines()[0].split(";")[0], return_state=True)
                 report(project, summary)
@@ -230,7 +236,7 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
                 raise
             finally:
                 summary.build_seconds = time.perf_counter() - started
-            summary.gate = decide(outcomes + _schema_changes(wh, plan, summary.builds, published))
+            summary.gate = decide(freshness + outcomes + _schema_changes(wh, plan, summary.builds, published))
             progress.at(85.0)
             if not summary.gate.passed:
                 details = failure_details(wh, contracts, summary.builds, summary.gate,

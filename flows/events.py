@@ -11,12 +11,14 @@ from typing import Any
 from prefect.events import emit_event
 
 from checks.gate import GateReport, describe
+from checks.verify import CheckOutcome
 from elt.config import Project, Target
 from elt.publish import Publication
 
 PUBLISHED = "elt.publication.completed"
 GATE_FAILED = "elt.gate.failed"
 ROLLED_BACK = "elt.publication.rolled_back"
+FRESHNESS_BREACHED = "elt.freshness.breached"
 
 
 def _resource(project: Project, target: Target) -> dict[str, str]:
@@ -55,3 +57,14 @@ def rolled_back(project: Project, target: Target, run_id: str, publication: Publ
         "summary": summary, "run_id": run_id, "publication_id": publication.id,
         "restored_publication": publication.restores,
         "models": sorted(publication.models)})
+
+
+def freshness_breached(project: Project, target: Target, run_id: str, outcome: CheckOutcome) -> None:
+    """A table whose newest data is older than its SLA (`outcome`: checks/freshness_sla.py)."""
+    blocks = outcome.outcome == "FAILED"
+    summary = (f"{project.name} on {target.name}: {outcome.model}.{outcome.column} is {outcome.shown_value} old, "
+               f"beyond its SLA of {outcome.threshold.removesuffix(' (warn)').removeprefix('< ')}"
+               + ("; nothing is published" if blocks else ""))
+    emit_event(FRESHNESS_BREACHED, resource=_resource(project, target), payload={
+        "summary": summary, "run_id": run_id, "source": outcome.model.removeprefix("raw_"), "dataset": outcome.model,
+        "resource": outcome.column, "age_hours": outcome.value, "sla": outcome.threshold, "blocks": blocks})

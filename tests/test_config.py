@@ -171,6 +171,16 @@ def test_source_kinds_and_their_defaults(tmp_path):
     assert load_project(write(tmp_path, SQL)).sources["app"].options["backend"] == "connectorx"
 
 
+def test_freshness_slas_on_a_source_and_a_resource(tmp_path):
+    from elt.source_config import Freshness
+
+    text = FILES.replace('bucket_url = "inbox"', 'bucket_url = "inbox"\nfreshness_hours = 6') + \
+        'freshness_hours = 0.5\nfreshness_block = true\n'
+    drops = load_project(write(tmp_path, text)).sources["drops"]
+    assert drops.freshness == Freshness(6.0) and drops.options["resources"]["scores"].freshness == Freshness(0.5, True)
+    assert load_project(write(tmp_path, FILES)).sources["drops"].freshness is None
+
+
 def test_declared_columns_are_known_to_lint_before_the_first_load(tmp_path):
     from sources.catalog import declared_tables
 
@@ -184,6 +194,9 @@ def test_declared_columns_are_known_to_lint_before_the_first_load(tmp_path):
 
 @pytest.mark.parametrize("text, key, fragment", [
     (REST + 'colour = "red"\n', "sources.crm.resources.customers.colour", "unknown key"),
+    (crm_with('freshness_hours = "6h"'), "sources.crm.freshness_hours", "expected a number of hours above 0"),
+    (REST + "freshness_block = true\n", "sources.crm.resources.customers.freshness_block",
+     "freshness_block needs freshness_hours"),
     (REST.replace("https://api", "ftp://api"), "sources.crm.base_url", "not an http(s) URL"),
     (REST + 'paginator = { type = "magic" }\n', "sources.crm.resources.customers.paginator.type", "valid values"),
     (REST + 'incremental = { cursor = "changed" }\n', "sources.crm.resources.customers.incremental.cursor",

@@ -11,7 +11,9 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from uuid import UUID
 
 import pytest
@@ -242,8 +244,10 @@ def _writer_span(run_id: UUID) -> tuple:
     return min(t.start_time for t in tasks if t.start_time), max(t.end_time for t in tasks if t.end_time)
 
 
-def test_shipped_automation_notifies_when_the_gate_fails(tmp_path, prefect_server):
-    """automations/notify-on-gate-failed.yaml, created as documented, calls a webhook on gate failure."""
+@contextmanager
+def shipped_automation(tmp_path: Path, prefect_server: str, name: str) -> Iterator[tuple[Path, dict, list[str]]]:
+    """automations/<name>.yaml created as documented, its notification block a webhook on loopback; yields
+    (a project copy, its environment, the notifications the webhook received)."""
     import http.server
     import threading
 
@@ -265,26 +269,49 @@ def test_shipped_automation_notifies_when_the_gate_fails(tmp_path, prefect_serve
     try:
         block = CustomWebhookNotificationBlock(name="test-hook", url=f"http://127.0.0.1:{server.server_port}/",
                                                json_data={"subject": "{{subject}}", "body": "{{body}}"})
-        block_id = block.save("elt-test-hook", overwrite=True)
+        block_id = block.save(f"elt-test-hook-{name}", overwrite=True)
         project = copy_project(tmp_path / "project")
-        shipped = yaml.safe_load((project / "automations" / "notify-on-gate-failed.yaml").read_text())
+        shipped = yaml.safe_load((project / "automations" / f"{name}.yaml").read_text())
         shipped["automations"][0]["actions"][0]["block_document_id"] = str(block_id)
         (tmp_path / "automation.yaml").write_text(yaml.safe_dump(shipped))
         env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "home"),
                "ELT_NOW": T1}
         cli(env, project, "automation", "create", "--from-file", str(tmp_path / "automation.yaml"))
+        yield project, env, received
+    finally:
+        server.shutdown()
 
+
+def first_notification(received: list[str], timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while not received and time.monotonic() < deadline:
+        time.sleep(1)
+    assert received, f"no notification within {timeout:.0f} s"
+    return json.loads(received[0])
+
+
+def test_shipped_automation_notifies_when_the_gate_fails(tmp_path, prefect_server):
+    """automations/notify-on-gate-failed.yaml, created as documented, calls a webhook on gate failure."""
+    with shipped_automation(tmp_path, prefect_server, "notify-on-gate-failed") as (project, env, received):
         contract = project / "checks" / "contracts" / "daily_revenue.yml"
         contract.write_text(contract.read_text().replace("must_be_less_than: 6", "must_be_less_than: 0"))
         result = subprocess.run([sys.executable, "-c", RUN_FLOW], cwd=project, env=env, capture_output=True,
                                 text=True, timeout=300)
         assert result.returncode != 0 and "daily_revenue: freshness on updated_at: FAILED" in result.stderr
-        deadline = time.monotonic() + 90
-        while not received and time.monotonic() < deadline:
-            time.sleep(1)
-        assert received, "no notification within 90 s"
-        note = json.loads(received[0])
+        note = first_notification(received)
         assert note["subject"] == "ELT publication blocked on shop_demo on dev"
         assert "- daily_revenue: freshness on updated_at FAILED, measured" in note["body"]
-    finally:
-        server.shutdown()
+
+
+def test_shipped_automation_notifies_when_a_source_is_stale(tmp_path, prefect_server):
+    """automations/notify-on-freshness-breached.yaml calls the webhook when a source is older than its SLA."""
+    with shipped_automation(tmp_path, prefect_server, "notify-on-freshness-breached") as (project, env, received):
+        config = project / "elt.toml"
+        config.write_text(config.read_text().replace('kind = "demo_shop"',
+                                                     'kind = "demo_shop"\nfreshness_hours = 0.001'))
+        result = subprocess.run([sys.executable, "-c", RUN_FLOW], cwd=project, env=env, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]  # reported, not blocking: the run still publishes
+        note = first_notification(received)
+        assert note["subject"].startswith("Stale data on shop_demo on dev: raw_shop.")
+        assert "hours old, beyond its SLA of 0.001 hours" in note["body"]
