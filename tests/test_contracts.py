@@ -255,3 +255,32 @@ def test_a_query_the_warehouse_refuses_is_one_line_not_tracebacks(tmp_path, capl
     assert [o.threshold for o in errors] == [
         'Could not execute failed rows count query: Binder Error: Referenced column "nope" not found in FROM clause!']
     assert {o.outcome for o in outcomes} == {"NOT_EVALUATED", "ERROR"}
+
+
+def test_every_shipped_contract_passes_sodas_own_validation(tmp_path):
+    """The contracts the toolkit ships (the demo's, `elt init`'s, one with the toolkit's own `elt:` section) as
+    Soda receives them at verification: Soda's own validation finds nothing wrong (the `elt:` section is ignored)."""
+    from soda_core.common.yaml import ContractYamlSource
+    from soda_core.contracts.contract_verification import ContractVerificationSession
+
+    from checks.contracts import Contract
+    from checks.verify import data_source, retarget
+    from elt import warehouse
+    from elt.config import Target
+    from elt_cli.init import FILES
+
+    documents = {path.stem: yaml.safe_load(path.read_text()) for path in (REPO / "checks" / "contracts").glob("*.yml")}
+    documents["customers_by_country"] = yaml.safe_load(FILES["checks/contracts/customers_by_country.yml"])
+    documents["orders_with_volume"] = {**documents["orders"], "elt": {"volume_change": 0.2}}
+    wh = warehouse.connect(Target(name="dev", type="duckdb", path=tmp_path / "w.duckdb"))
+    try:
+        with data_source(wh) as source:
+            for name, document in sorted(documents.items()):
+                text = retarget(wh, Contract(name, tmp_path / f"{name}.yml", document), f"analytics.{name}")
+                session = ContractVerificationSession.execute(
+                    contract_yaml_sources=[ContractYamlSource.from_str(text)], data_source_impls=[source],
+                    only_validate_without_execute=True)
+                assert not session.has_errors, f"{name}: {session.get_errors_str()}"
+    finally:
+        wh.close()
+    assert len(documents) == 5
