@@ -61,9 +61,15 @@ def refs(text: str) -> set[str]:
     return {m[2].lower() for m in REFERENCE.finditer(text) if m[1] == REF}
 
 
-def resolve_refs(text: str, relations: dict[str, str]) -> str:
-    """`text` with each ${ref.NAME} replaced by the relation of NAME's version in `relations`."""
-    return REFERENCE.sub(lambda m: relations[m[2].lower()] if m[1] == REF else m[0], text)
+def resolve_refs(text: str, relations: dict[str, str], candidate: str | None = None) -> str:
+    """`text` with each ${ref.NAME} replaced by the relation of NAME's version in `relations`, and, given a
+    `candidate`, ${var.RELATION} by it (the SQL as it runs); Soda's own variables are left to Soda."""
+    def relation(m: re.Match) -> str:
+        if m[1] == REF:
+            return relations[m[2].lower()]
+        return candidate if candidate is not None and m.groups() == ("var", RELATION) else m[0]
+
+    return REFERENCE.sub(relation, text)
 
 
 def for_lint(text: str, kind: str, model: str) -> tuple[str, dict[str, str]]:

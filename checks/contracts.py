@@ -8,6 +8,7 @@ contract names must be one the model produces; the caller may lint the SQL of ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -101,7 +102,7 @@ class Contract:
     path: Path
     document: dict[str, Any]
 
-    @property
+    @cached_property  # asked for every model of every run (scheduling, digests): walked once
     def refs(self) -> set[str]:
         """The other models its SQL reads (${ref.NAME}): verified against the versions published with it."""
         return {name for _, text in _strings(self.document, "") for name in refs(text)}

@@ -8,17 +8,19 @@ rule is written here as a query over the relation that was verified; checks of t
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from checks.contract_sql import REFERENCE, RELATION, resolve_refs
+from checks.contract_sql import resolve_refs
 from checks.contracts import Contract
 from checks.verify import CheckOutcome
 from elt.errors import Location
 
+log = logging.getLogger("elt.checks")
 SAMPLE = 10  # offending values and rows shown per check
 
 
@@ -52,7 +54,9 @@ def explain(wh: Any, contract: Contract, outcome: CheckOutcome, relation: str,
             values = [(v, int(n)) for v, n in wh.execute(
                 f"select {column}, count(*) from ({sql}) as _elt_failed group by {column} "
                 f"order by count(*) desc, {column} limit {SAMPLE}").fetchall()]
-    except Exception:  # the gate's own result stands; the detail is a help
+    except Exception as err:  # the gate's own result stands; the detail is a help
+        log.warning("%s: could not read the rows behind %s: %s", outcome.model, outcome.check,
+                    str(err).splitlines()[0] if str(err) else type(err).__name__)
         return FailureDetail(outcome, where, sql)
     return FailureDetail(outcome, where, sql, values, columns, rows)
 
@@ -81,8 +85,8 @@ def _offending_rows(kind: str, body: dict, column: str | None, relation: str, re
     """(SQL selecting the offending rows, the column whose values to count) for a check that judges rows."""
     if kind == "failed_rows":
         if "query" in body:
-            return _plain(resolve_refs(body["query"], refs), relation), ""
-        return f"select * from {relation}\nwhere {_plain(body.get('expression', ''), relation)}", ""
+            return resolve_refs(body["query"], refs, relation), ""
+        return f"select * from {relation}\nwhere {resolve_refs(body.get('expression', ''), refs, relation)}", ""
     if not column:
         return "", ""
     quoted = f'"{column}"'
@@ -121,10 +125,6 @@ def _invalid_rules(body: dict, col: str, engine: str) -> list[str]:
                 else f"cast({col} as varchar) ~ {_literal(regex)}"
             rules.append(f"not {matches}" if negate else matches)
     return rules
-
-
-def _plain(expression: str, relation: str) -> str:
-    return REFERENCE.sub(lambda m: relation if m.groups() == ("var", RELATION) else m[0], expression)
 
 
 def _literal(value: Any) -> str:

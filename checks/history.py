@@ -15,12 +15,14 @@ from typing import Any, Iterable
 
 from checks.failures import FailureDetail
 from checks.verify import CheckOutcome
-from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, append, exists
 
 TABLE = f"{INTERNAL_SCHEMA}.check_results"
 SAMPLES = f"{INTERNAL_SCHEMA}.failed_rows"
 COLUMNS = ("run_id", "checked_at", "model", "relation", "check_name", "column_name", "outcome", "value", "unit",
            "threshold", "published")
+SAMPLE_COLUMNS = ("run_id", "checked_at", "model", "check_name", "column_name", "total", "sql", "offending_values",
+                  "sample_columns", "sample_rows")
 
 
 @dataclass(frozen=True)
@@ -46,33 +48,30 @@ class CheckRecord:
 def record(wh: Warehouse, run_id: str, at: datetime, outcomes: Iterable[CheckOutcome], relations: dict[str, str],
            published: bool) -> None:
     """Keep the run's outcomes; `relations`: model -> the version its checks read."""
-    rows = [[run_id, at, o.model, relations.get(o.model, ""), o.check, o.column, o.outcome,
+    append(wh, TABLE, "run_id varchar not null, checked_at timestamptz not null, model varchar not null, "
+           "relation varchar not null, check_name varchar not null, column_name varchar, outcome varchar not null, "
+           "value double precision, unit varchar not null, threshold varchar not null, published boolean not null",
+           [[run_id, at, o.model, relations.get(o.model, ""), o.check, o.column, o.outcome,
              float(o.value) if isinstance(o.value, (int, float)) and not isinstance(o.value, bool) else None,
-             o.unit, o.threshold, published] for o in outcomes]
-    if not rows:
-        return
-    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-    wh.execute(f"create table if not exists {TABLE} (run_id varchar not null, checked_at timestamptz not null, "
-               "model varchar not null, relation varchar not null, check_name varchar not null, column_name varchar, "
-               "outcome varchar not null, value double precision, unit varchar not null, threshold varchar not null, "
-               "published boolean not null)")
-    wh.executemany(f"insert into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})", rows)
+             o.unit, o.threshold, published] for o in outcomes])
 
 
 def recent(wh: Warehouse, models: list[str] | None = None, runs: int = 10) -> list[CheckRecord]:
     """The records of the last `runs` runs that checked anything (of `models`, if given), oldest first."""
-    if not exists(wh, INTERNAL_SCHEMA, TABLE.split(".")[1]):
-        return []
-    where, params = "", []
-    if models:
-        where = f"where model in ({', '.join('?' * len(models))})"
-        params = list(models)
-    last_runs = (f"select run_id from {TABLE} {where} group by run_id order by max(checked_at) desc "
-                 f"limit {int(runs)}")
-    rows = wh.execute(f"select {', '.join(COLUMNS)} from {TABLE} where run_id in ({last_runs})"
-                      + (f" and model in ({', '.join('?' * len(models))})" if models else "")
-                      + " order by checked_at, model, check_name, column_name", params + params).fetchall()
+    rows = _of_last_runs(wh, TABLE, COLUMNS, models, runs, "checked_at, model, check_name, column_name")
     return [CheckRecord(*row) for row in rows]
+
+
+def _of_last_runs(wh: Warehouse, table: str, columns: tuple[str, ...], models: list[str] | None, runs: int,
+                  order: str) -> list[tuple]:
+    """`columns` of `table`'s rows from its last `runs` runs, of `models` if given; none before the first run."""
+    if not exists(wh, *table.split(".")):
+        return []
+    of_models = f"model in ({', '.join(['?'] * len(models))})" if models else "true"
+    last = (f"select run_id from {table} where {of_models} group by run_id order by max(checked_at) desc "
+            f"limit {int(runs)}")
+    return wh.execute(f"select {', '.join(columns)} from {table} where run_id in ({last}) and {of_models} "
+                      f"order by {order}", [*(models or []), *(models or [])]).fetchall()
 
 
 @dataclass(frozen=True)
@@ -90,31 +89,18 @@ class FailedRows:
 
 
 def record_samples(wh: Warehouse, run_id: str, at: datetime, details: Iterable[FailureDetail]) -> None:
-    rows = [[run_id, at, d.outcome.model, d.outcome.check, d.outcome.column,
+    append(wh, SAMPLES, "run_id varchar not null, checked_at timestamptz not null, model varchar not null, "
+           "check_name varchar not null, column_name varchar, total double precision, sql varchar not null, "
+           "offending_values varchar not null, sample_columns varchar not null, sample_rows varchar not null",
+           [[run_id, at, d.outcome.model, d.outcome.check, d.outcome.column,
              float(d.outcome.value) if isinstance(d.outcome.value, (int, float)) else None, d.sql,
              _json([[v, n] for v, n in d.values]), _json(d.columns), _json([list(r) for r in d.rows])]
-            for d in details if d.sql]
-    if not rows:
-        return
-    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-    wh.execute(f"create table if not exists {SAMPLES} (run_id varchar not null, checked_at timestamptz not null, "
-               "model varchar not null, check_name varchar not null, column_name varchar, total double precision, "
-               "sql varchar not null, offending_values varchar not null, sample_columns varchar not null, "
-               "sample_rows varchar not null)")
-    wh.executemany(f"insert into {SAMPLES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            for d in details if d.sql])
 
 
 def samples(wh: Warehouse, models: list[str] | None = None, runs: int = 1) -> list[FailedRows]:
     """The failed rows kept by the last `runs` runs that kept any (of `models`, if given), newest first."""
-    if not exists(wh, INTERNAL_SCHEMA, SAMPLES.split(".")[1]):
-        return []
-    where = f" where model in ({', '.join('?' * len(models))})" if models else ""
-    params = list(models or [])
-    last = f"select run_id from {SAMPLES}{where} group by run_id order by max(checked_at) desc limit {int(runs)}"
-    rows = wh.execute(f"select run_id, checked_at, model, check_name, column_name, total, sql, offending_values, "
-                      f"sample_columns, sample_rows from {SAMPLES} where run_id in ({last})"
-                      + (f" and model in ({', '.join('?' * len(models))})" if models else "")
-                      + " order by checked_at desc, model, check_name", params + params).fetchall()
+    rows = _of_last_runs(wh, SAMPLES, SAMPLE_COLUMNS, models, runs, "checked_at desc, model, check_name")
     return [FailedRows(*r[:7], json.loads(r[7]), json.loads(r[8]), json.loads(r[9])) for r in rows]
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from elt.warehouse import INTERNAL_SCHEMA, Warehouse, exists
+from elt.warehouse import INTERNAL_SCHEMA, Warehouse, append, exists
 
 TABLE = f"{INTERNAL_SCHEMA}.blocked_runs"
 
@@ -25,11 +25,9 @@ class BlockedRun:
 
 
 def record(wh: Warehouse, run: BlockedRun) -> None:
-    wh.execute(f"create schema if not exists {INTERNAL_SCHEMA}")
-    wh.execute(f"create table if not exists {TABLE} (run_id varchar not null, blocked_at timestamptz not null, "
-               "reason varchar not null, failures varchar not null, candidates varchar not null)")
-    wh.execute(f"insert into {TABLE} values (?, ?, ?, ?, ?)",
-               [run.run_id, run.blocked_at, run.reason, json.dumps(run.failures), json.dumps(run.candidates)])
+    append(wh, TABLE, "run_id varchar not null, blocked_at timestamptz not null, reason varchar not null, "
+           "failures varchar not null, candidates varchar not null",
+           [[run.run_id, run.blocked_at, run.reason, json.dumps(run.failures), json.dumps(run.candidates)]])
 
 
 def recent(wh: Warehouse, limit: int | None = None) -> list[BlockedRun]:

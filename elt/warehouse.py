@@ -130,6 +130,16 @@ def _pg_connect(target: Target) -> Any:
                        hint=f"check the connection string in ${target.dsn_env}") from None
 
 
+def append(wh: Warehouse, table: str, columns: str, rows: list[list[Any]]) -> None:
+    """Insert `rows` into a record table (`schema.table`) of the toolkit's own, created with `columns` (its
+    column definitions) the first time."""
+    if not rows:
+        return
+    wh.execute(f"create schema if not exists {table.split('.')[0]}")
+    wh.execute(f"create table if not exists {table} ({columns})")
+    wh.executemany(f"insert into {table} values ({', '.join(['?'] * len(rows[0]))})", rows)
+
+
 def exists(wh: Warehouse, schema: str, name: str) -> bool:
     row = wh.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                      [schema, name]).fetchone()
