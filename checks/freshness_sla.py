@@ -18,6 +18,7 @@ CHECK = "freshness_sla"
 def freshness_sla(wh: Warehouse, sources: dict[str, Any], loads: list[Any], now: datetime) -> list[CheckOutcome]:
     """One outcome per loaded table with an SLA (its own, else its source's)."""
     outcomes = []
+    last_loads: dict[str, datetime | None] = {}  # dataset -> its last successful load, asked once
     for load in loads:
         source = sources[load.source]
         resources = source.options.get("resources") or {}
@@ -27,7 +28,11 @@ def freshness_sla(wh: Warehouse, sources: dict[str, Any], loads: list[Any], now:
             sla = (resource.freshness if resource is not None else None) or source.freshness
             if sla is None:
                 continue
-            newest = _as_time(load.cursors.get(table)) or _last_load(wh, load.dataset)
+            newest = _as_time(load.cursors.get(table))
+            if newest is None:
+                if load.dataset not in last_loads:
+                    last_loads[load.dataset] = _last_load(wh, load.dataset)
+                newest = last_loads[load.dataset]
             if newest is None:
                 continue  # nothing was ever loaded: no age to judge
             age = (now - newest).total_seconds() / 3600

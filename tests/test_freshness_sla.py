@@ -60,3 +60,27 @@ def test_a_stale_source_with_freshness_block_publishes_nothing(any_project):
     assert "raw_shop: freshness_sla on orders: FAILED" in str(blocked.value)
     assert query(any_project, "select count(*) from information_schema.tables where table_schema = 'analytics'") \
         == [(0,)], "nothing was published"
+
+
+def test_a_table_without_a_time_cursor_is_aged_by_the_last_successful_load(tmp_path):
+    """An id cursor says nothing about time: the source's last successful load (dlt's `_dlt_loads`) does."""
+    from datetime import datetime, timezone
+
+    from checks.freshness_sla import freshness_sla
+    from elt import warehouse
+    from elt.config import Source, Target
+    from elt.source_config import Freshness
+    from sources.runner import LoadResult
+
+    wh = warehouse.connect(Target(name="dev", type="duckdb", path=tmp_path / "w.duckdb"))
+    try:
+        wh.execute("create schema raw_app")
+        wh.execute("create table raw_app._dlt_loads (load_id varchar, status bigint, inserted_at timestamptz)")
+        wh.execute("insert into raw_app._dlt_loads values ('1', 0, '2026-01-09 20:00:00+00'), "
+                   "('2', 1, '2026-01-09 23:00:00+00')")  # status 1: not a successful load
+        load = LoadResult("app", "raw_app", {"orders": 0, "items": 0}, {"orders": "1296", "items": "17"})
+        outcomes = freshness_sla(wh, {"app": Source("app", "python", freshness=Freshness(3.0))}, [load],
+                                 datetime(2026, 1, 10, tzinfo=timezone.utc))
+    finally:
+        wh.close()
+    assert [(o.column, o.outcome, o.value) for o in outcomes] == [("items", "WARN", 4.0), ("orders", "WARN", 4.0)]
