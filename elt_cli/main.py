@@ -378,7 +378,8 @@ def _parser() -> argparse.ArgumentParser:
     checks_cmd = command("checks", cmd_checks, "each check's measured value over the last runs (blocked ones too)")
     checks_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
     checks_cmd.add_argument("--runs", type=_positive, default=8, help="how many of the last runs (default 8)")
-    checks_cmd.add_argument("--json", action="store_true", help="as JSON: one object per check outcome, oldest first")
+    checks_cmd.add_argument("--json", action="store_true",
+                            help="as JSON: {checks: one object per outcome, oldest first; failed_rows: those kept}")
     verify_cmd = command("verify", cmd_verify, "verify the contracts against what is published now; publish nothing")
     verify_cmd.add_argument("models", nargs="*", metavar="MODEL", help="default: every model with a contract")
     verify_cmd.add_argument("--last-build", action="store_true",

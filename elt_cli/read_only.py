@@ -133,8 +133,8 @@ def _verified_versions(wh, target, last_build: bool) -> tuple[str, dict[str, str
         raise EltError("the last run was not blocked: what it built is what is published",
                        hint="run `elt verify` without --last-build")
     run = last[0]
-    gone = [rel for rel, audit in run.candidates.values() for r in {rel, audit} if not exists(wh, *r.split("."))]
-    if gone or not run.candidates:
+    kept = [r for pair in run.candidates.values() for r in set(pair)]
+    if not kept or not all(exists(wh, *r.split(".")) for r in kept):
         raise EltError(f"the candidates of blocked run {run.run_id} are gone (a later run replaced them)",
                        hint="run `elt build` to build them again")
     relations = pointers | {m: rel for m, (rel, _audit) in run.candidates.items()}

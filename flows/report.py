@@ -52,8 +52,8 @@ class Progress:
 def summary_rows(summary: Any) -> list[dict[str, str]]:
     """The run as a table: failed checks and builds first, then loads, builds, checks, the publication."""
     gate: GateReport | None = summary.gate
-    failed_checks = [o for o in gate.outcomes if not o.passed] if gate else []
-    failed_builds = [b for b in summary.builds if b.status != "built" and b.status != "skipped"]
+    failed_checks = gate.failures if gate else []
+    failed_builds = [b for b in summary.builds if b.status not in ("built", "skipped")]
     rows = [_check_row(o) for o in failed_checks] + [_build_row(b) for b in failed_builds]
     for load in summary.loads:
         for table in sorted(set(load.rows) | set(load.cursors)):
