@@ -23,6 +23,11 @@ class GateReport:
         return [o for o in self.outcomes if not o.passed]
 
     @property
+    def warnings(self) -> list[CheckOutcome]:
+        """Checks declared `level: warn` that did not pass: they let the publication through, and are reported."""
+        return [o for o in self.outcomes if o.passed and o.outcome != "PASSED"]
+
+    @property
     def summary(self) -> dict[str, int]:
         return {"checks": len(self.outcomes), "passed": sum(o.passed for o in self.outcomes),
                 "failed": len(self.failures)}

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.text import Text
 
 LEVEL_STYLES = {logging.WARNING: "yellow", logging.ERROR: "bold red", logging.CRITICAL: "bold red"}
-RESULT_STYLES = {"published": "green", "blocked": "bold red", "error": "bold red", "interrupted": "yellow"}
+RESULT_STYLES = {"published": "green", "blocked": "bold red", "error": "bold red", "interrupted": "yellow",
+                 "warned": "yellow"}
 CLEAR_LINE = "\r\x1b[2K"
 
 

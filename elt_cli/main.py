@@ -93,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     warehouse.check_runnable(target)
     check_contracts(project, target)
     check_selection(project, args)
+    from checks.gate import describe
     from flows.elt_flow import elt_pipeline
     from flows.server import cli_run, ensure_api
 
@@ -123,6 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{len(summary.builds) - len(built)} unchanged")
     gate = summary.gate.summary if summary.gate else {"checks": 0, "passed": 0}
     print(f"checked  {gate['passed']}/{gate['checks']} checks passed")
+    for o in summary.gate.warnings if summary.gate else ():
+        result(f"warned   {o.model}: {describe(o)} (level: warn; its rows: elt checks {o.model})")
     if summary.publication:
         names = ", ".join(f"{project.published_schema}.{m}" for m in sorted(summary.publication.models))
         result(f"published publication {summary.publication.id}: {names}")

@@ -238,9 +238,9 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
                 summary.build_seconds = time.perf_counter() - started
             summary.gate = decide(freshness + outcomes + _schema_changes(wh, plan, summary.builds, published))
             progress.at(85.0)
+            refs_of = partial(ref_relations, versions=versions, published=published)
             if not summary.gate.passed:
-                details = failure_details(wh, contracts, summary.builds, summary.gate,
-                                          lambda c: ref_relations(c, versions, published))
+                details = failure_details(wh, contracts, summary.builds, summary.gate.failures, refs_of)
                 _remember(wh, run_id, checked_at, summary, "gate", summary.gate.explain().splitlines()[1:], details)
                 publish_not_run(f"{len(summary.gate.failures)} of {len(summary.gate.outcomes)} check(s) did not pass",
                                 return_state=True)
@@ -248,9 +248,11 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
                 events.gate_failed(project, target_, run_id, summary.gate)
                 raise GateError(summary.gate.explain(), summary.gate, summary)
             remember_verified(wh, summary.builds, contracts, outcomes, versions, published)
+            # read before publishing: an incremental model's delta is what was verified
+            warned = failure_details(wh, contracts, summary.builds, summary.gate.warnings, refs_of)
             # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
-            _remember(wh, run_id, checked_at, summary)
+            _remember(wh, run_id, checked_at, summary, details=warned)
         finally:
             wh.close()
     if summary.publication:

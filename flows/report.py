@@ -50,11 +50,14 @@ class Progress:
 
 
 def summary_rows(summary: Any) -> list[dict[str, str]]:
-    """The run as a table: failed checks and builds first, then loads, builds, checks, the publication."""
+    """The run as a table: failed checks and builds first, then warnings, loads, builds, checks, the
+    publication."""
     gate: GateReport | None = summary.gate
     failed_checks = gate.failures if gate else []
+    warnings = gate.warnings if gate else []
     failed_builds = [b for b in summary.builds if b.status not in ("built", "skipped")]
-    rows = [_check_row(o) for o in failed_checks] + [_build_row(b) for b in failed_builds]
+    rows = ([_check_row(o) for o in failed_checks] + [_build_row(b) for b in failed_builds]
+            + [_check_row(o) for o in warnings])
     for load in summary.loads:
         for table in sorted(set(load.rows) | set(load.cursors)):
             rows.append({"step": "load", "name": f"{load.dataset}.{table}",
@@ -65,7 +68,7 @@ def summary_rows(summary: Any) -> list[dict[str, str]]:
                          "result": f"{plural(load.dead_letters, 'row')} rejected",
                          "detail": "reason and raw row in the table"})
     rows += [_build_row(b) for b in summary.builds if b not in failed_builds]
-    rows += [_check_row(o) for o in (gate.outcomes if gate else ()) if o.passed]
+    rows += [_check_row(o) for o in (gate.outcomes if gate else ()) if o.outcome == "PASSED"]
     if summary.publication:
         outcome = f"publication {summary.publication.id}"
     elif failed_checks or failed_builds:
@@ -88,13 +91,14 @@ def _check_row(outcome: Any) -> dict[str, str]:
             "detail": f"measured {outcome.shown_value}, threshold {outcome.threshold or '-'}"}
 
 
-def failure_details(wh: Any, contracts: dict[str, Contract], builds: list[Any], gate: GateReport,
+def failure_details(wh: Any, contracts: dict[str, Contract], builds: list[Any], outcomes: list[Any],
                     refs_of: Any) -> list[FailureDetail]:
-    """For each failed check of a blocked run: where the contract says it, the offending values and rows in
-    what was verified, and the SQL that finds them. `refs_of(contract)`: the relations its ${ref.X} name."""
+    """For each check of `outcomes` (those that did not pass): where the contract says it, the offending values
+    and rows in what was verified, and the SQL that finds them. `refs_of(contract)`: the relations its
+    ${ref.X} name."""
     verified = {b.model: b.audited for b in builds}
     return [explain(wh, contracts[o.model], o, verified[o.model], refs_of(contracts[o.model]))
-            for o in gate.failures if o.model in contracts and o.model in verified]
+            for o in outcomes if o.model in contracts and o.model in verified]
 
 
 def _detail_markdown(project: Project, detail: FailureDetail) -> str:
@@ -124,7 +128,8 @@ def report(project: Project, summary: Any, details: list[FailureDetail] | None =
     """The summary table; on a blocked publication, a note saying why (each failed check's offending values,
     rows and SQL) and what to do."""
     create_table_artifact(key=key(project, summary.target, "run-summary"), table=summary_rows(summary),
-                          description=f"ELT run of {project.name} on {summary.target}")
+                          description=f"ELT run of {project.name} on {summary.target}; each check's values over "
+                                      "the last runs, and the rows kept of those that did not pass: `elt checks`")
     gate: GateReport | None = summary.gate
     if gate and not gate.passed:
         create_markdown_artifact(
@@ -134,4 +139,6 @@ def report(project: Project, summary: Any, details: list[FailureDetail] | None =
                       + "".join(_detail_markdown(project, d) + "\n\n" for d in details or []) +
                       "The published models still answer as before. Fix the data or the model, or adjust the "
                       "contract in `checks/contracts/` if the expectation was wrong, then run again "
-                      "(`elt verify --last-build` checks a contract fix against what this run built)."))
+                      "(`elt verify --last-build` checks a contract fix against what this run built). "
+                      f"`elt checks {' '.join(sorted({o.model for o in gate.failures}))}` shows these checks over "
+                      "the last runs, and the rows kept."))
