@@ -280,15 +280,16 @@ def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summar
     the run ended."""
     builds = summary.builds
     try:
-        check_history.record(wh, run_id, checked_at, summary.gate.outcomes if summary.gate else (),
-                             {b.model: b.relation for b in builds}, published=summary.publication is not None)
-        check_history.record_samples(wh, run_id, checked_at, details or [])
-        if blocked_by:
-            candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
-            # wall time, as publications are stamped: `elt history` orders the two together (ELT_NOW pins only
-            # the data's clock)
-            blocked.record(wh, blocked.BlockedRun(run_id, datetime.now(timezone.utc), blocked_by,
-                                                  [f.strip() for f in failures or []], candidates))
+        with wh.transaction():  # a run's records whole or not at all, in one commit
+            check_history.record(wh, run_id, checked_at, summary.gate.outcomes if summary.gate else (),
+                                 {b.model: b.relation for b in builds}, published=summary.publication is not None)
+            check_history.record_samples(wh, run_id, checked_at, details or [])
+            if blocked_by:
+                candidates = {b.model: [b.relation, b.audited] for b in builds if b.status == "built"}
+                # wall time, as publications are stamped: `elt history` orders the two together (ELT_NOW pins
+                # only the data's clock)
+                blocked.record(wh, blocked.BlockedRun(run_id, datetime.now(timezone.utc), blocked_by,
+                                                      [f.strip() for f in failures or []], candidates))
     except Exception as err:  # the run's own outcome follows
         log.warning("could not record the run's checks in the warehouse: %s", err)
 

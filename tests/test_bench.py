@@ -41,3 +41,10 @@ def test_threads_bench_runs_on_a_few_models():
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "ratio build+verify stage, threads 4 / threads 1" in result.stdout
+
+
+def test_gate_bench_runs_on_a_small_model():
+    result = subprocess.run([sys.executable, "bench/gate.py", "--rows", "20000", "--pairs", "1"], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "8 checks, 3 warned, 30 sample rows kept" in result.stdout and "ratio gate stage" in result.stdout
