@@ -93,3 +93,6 @@ def test_failed_rows_of_every_kind_are_kept_and_shown(any_project):
     published = kept(any_project, run_published=True)
     assert {check: value[0] for check, value in published.items()} == {
         check: value[0] for check, value in blocked.items()}
+    names = {name for (name,) in query(any_project, "select table_name from information_schema.tables "
+                                                    "where table_schema = 'analytics'")}
+    assert names == set(summary.publication.models), "the records stay out of the published schema"
