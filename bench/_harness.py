@@ -1,7 +1,8 @@
 """Shared plumbing of the extraction benchmarks (extract_sql.py, extract_files.py, incremental_noop.py).
 
-Every measurement runs in a fresh interpreter (`run_worker`), so its peak RSS is its own: the worker reads
-its memory high-water mark at its end and prints one JSON line that the parent parses. Nothing here is timed.
+Every measurement runs in a fresh interpreter. `whole_process` times a command as a user waits for it, from
+spawn to exit, with the kernel's CPU and peak-memory accounting of that one process; `run_worker` runs a
+bench's own in-process measurement (profiles, step timings) and parses the JSON line it prints last.
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import json
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -45,6 +48,31 @@ def run_worker(script: str, kind: str, params: dict[str, Any], cwd: Path | None 
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
         raise SystemExit(f"worker {kind} failed (exit {proc.returncode})")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def whole_process(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `cmd` to its exit: wall seconds from spawn to exit, CPU seconds (user + system, all its threads) and
+    peak RSS of that process as the kernel counted them (wait4), and what it printed. Fails on a non-zero exit."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if proc.returncode != 0:
+        sys.stderr.write(stdout[-4000:] + stderr[-8000:])
+        raise SystemExit(f"{' '.join(cmd[:3])} ... failed (exit {proc.returncode})")
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / MIB,
+            "stdout": stdout, "stderr": stderr}
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """`median (min-max)` of a bench's figures over its pairs."""
+    return (f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+            if values else "-")
 
 
 def interleaved(runs: int, measures: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:

@@ -1,21 +1,21 @@
 """Benchmark: loading a Parquet file and the same data as CSV into a fresh DuckDB file, toolkit vs DuckDB.
 
-    cd /work/main && .venv/bin/python bench/extract_files.py [--rows 2000000] [--chunk-rows 100000] [--runs 1]
+    cd /work/main && .venv/bin/python bench/extract_files.py [--rows 2000000] [--chunk-rows 100000] [--pairs 3]
         [--cache-dir /tmp/elt-bench-files-<rows>] [--profile parquet|csv|csv_declared] [--check]
 
 1. Writes, once (reused while `<cache-dir>/complete.json` exists), `rows` deterministic rows of 6 columns
    (id, customer_id bigint; kind text; amount double; created_at, updated_at timestamp UTC) with pyarrow to
    `<cache-dir>/parquet/events.parquet` and `<cache-dir>/csv/events.csv`.
-2. Measures, each in a fresh process (peak RSS is per measurement), taking turns when --runs > 1:
-   - toolkit: a fresh project + DuckDB file, `runner.load` of a filesystem source whose resource `events`
-     globs the file: parquet; csv (types inferred by pyarrow); csv with declared `columns` (read as text,
-     then checked and cast by sources/validate.py);
-   - raw: DuckDB alone, `create table events as select * from read_parquet(...)` / `read_csv(...)` /
-     `read_csv(..., columns = {...})` with the declared types.
-3. Prints seconds, CPU seconds, rows/s, peak RSS, dlt's step timings and the ratio toolkit / DuckDB per
-   format (target <= 2). Every result must hold exactly `rows` rows and no dead letters (exit 1 otherwise);
-   with --check, a missed target exits 1 too. --profile CASE adds a cProfile of that toolkit load (extra
-   process).
+2. Measures whole processes (start-up, imports and exit included), toolkit and raw in turn, `--pairs` times:
+   - toolkit: `elt extract drops` in a fresh project + DuckDB file, a filesystem source whose resource
+     `events` globs the file: parquet; csv (types inferred by pyarrow); csv with declared `columns` (read
+     as text, then checked and cast by sources/validate.py, rows that do not fit to dead letters);
+   - raw: a Python process running DuckDB alone, `create table events as select * from read_parquet(...)` /
+     `read_csv(...)` / `read_csv(..., columns = {...})` with the declared types.
+3. Prints per format the ratio toolkit / DuckDB, wall and CPU, as median (min-max) over the pairs, and
+   peak RSS. Targets: parquet and csv <= 1.5, csv with declared columns <= 2. Every result must hold
+   exactly `rows` rows and no dead letters (exit 1 otherwise); with --check, a missed target exits 1 too.
+   --profile CASE adds a cProfile of that toolkit load in process (extra process) with dlt's step timings.
 """
 from __future__ import annotations
 
@@ -23,40 +23,38 @@ import argparse
 import itertools
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (  # noqa: E402
     duckdb_count,
-    header,
-    interleaved,
-    line,
-    peak_rss_mib,
-    ratio_line,
     run_worker,
+    spread,
     steps_line,
     toolkit_load,
+    verdict,
     versions,
+    whole_process,
     worker_main,
     write_project,
 )
 
 SCRIPT = str(Path(__file__).resolve())
-RATIO_TARGET = 2.0
+ELT = str(Path(sys.executable).parent / "elt")
 TOOLKIT_TABLE = "raw_drops.events"
 EPOCH_2024 = 1_704_067_200
 # name -> (declared toolkit type, DuckDB type)
 COLUMNS = {"id": ("bigint", "BIGINT"), "customer_id": ("bigint", "BIGINT"), "kind": ("text", "VARCHAR"),
            "amount": ("double", "DOUBLE"), "created_at": ("timestamp", "TIMESTAMPTZ"),
            "updated_at": ("timestamp", "TIMESTAMPTZ")}
-# case -> (file format, declared columns?, what DuckDB reads it with)
-CASES = {"parquet": ("parquet", False, "read_parquet"), "csv": ("csv", False, "read_csv"),
-         "csv_declared": ("csv", True, "read_csv + columns")}
+# case -> (file format, declared columns?, what DuckDB reads it with, target ratio)
+CASES = {"parquet": ("parquet", False, "read_parquet", 1.5), "csv": ("csv", False, "read_csv", 1.5),
+         "csv_declared": ("csv", True, "read_csv + columns", 2.0)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -119,40 +117,43 @@ def duckdb_reader(case: str, path: Path) -> str:
 # Workers: each runs in a fresh interpreter and prints one JSON line
 # ---------------------------------------------------------------------------------------------------
 
-def worker_toolkit(project: str, profile_top: int = 0) -> dict[str, Any]:
-    """runner.load of `[sources.drops]` in the (fresh) project; the loaded table is counted afterwards."""
-    project_dir = Path(project)
-    result = toolkit_load(project_dir, "drops", profile_top)
-    result["count"] = duckdb_count(project_dir / "wh.duckdb", TOOLKIT_TABLE)
-    return result
+def worker_profile(project: str, profile_top: int) -> dict[str, Any]:
+    """runner.load of `[sources.drops]` in the (fresh) project under cProfile, with dlt's step timings."""
+    return toolkit_load(Path(project), "drops", profile_top)
 
 
 def worker_raw(db_file: str, reader: str) -> dict[str, Any]:
     """DuckDB alone: create table events as select * from <reader>."""
-    t = time.perf_counter()
     import duckdb
-    imports = time.perf_counter() - t
-    import_rss = peak_rss_mib()
 
-    t0, c0 = time.perf_counter(), time.process_time()
     con = duckdb.connect(db_file)
     con.execute(f"create table events as select * from {reader}")
     con.close()
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"seconds": seconds, "cpu": cpu, "imports": imports, "import_rss_mib": import_rss,
-            "peak_rss_mib": peak_rss_mib(), "count": duckdb_count(Path(db_file), "events")}
+    return {}
 
 
-WORKERS = {"toolkit": worker_toolkit, "raw": worker_raw}
+WORKERS = {"profile": worker_profile, "raw": worker_raw}
 
 # ---------------------------------------------------------------------------------------------------
+
+
+def dead_letters(db_file: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        found = con.execute("select count(*) from information_schema.tables where table_schema = 'raw_drops' "
+                            "and table_name = '_dead_letters'").fetchone()[0]
+        return con.execute("select count(*) from raw_drops._dead_letters").fetchone()[0] if found else 0
+    finally:
+        con.close()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the files (default 2000000)")
     ap.add_argument("--chunk-rows", type=int, default=100_000, help="chunk_rows of the filesystem source")
-    ap.add_argument("--runs", type=int, default=1, help="fresh-process runs per measurement; the median is reported")
+    ap.add_argument("--pairs", type=int, default=3, help="toolkit and raw runs in turn, per format (default 3)")
     ap.add_argument("--cache-dir", type=Path, help="where the files are kept (default /tmp/elt-bench-files-<rows>)")
     ap.add_argument("--profile", choices=CASES, help="also cProfile one toolkit load of this case (extra process)")
     ap.add_argument("--top", type=int, default=30, help="rows of profile output")
@@ -171,66 +172,59 @@ def main() -> int:
     sizes = ", ".join(f"{fmt} {path.stat().st_size / 2**20:.0f} MiB" for fmt, path in files.items())
     print(f"files: {rows:,} rows x {len(COLUMNS)} columns in {cache} ({sizes})"
           + (f", written in {written:.1f} s" if written is not None else ", reused"))
-    print(f"toolkit: filesystem source, chunk_rows {args.chunk_rows}, append, first load")
-    print(f"{versions()}; each measurement in a fresh process, runs={args.runs} (median)")
+    print(f"toolkit: `elt extract`, filesystem source, chunk_rows {args.chunk_rows}, append, first load")
+    print(f"{versions()}; whole processes, toolkit and raw in turn, {args.pairs} pair(s) per format")
 
     work = Path(tempfile.mkdtemp(prefix="elt-bench-files-run-"))
     counter = itertools.count()
 
-    def toolkit(case: str, profile_top: int = 0) -> dict[str, Any]:
-        fmt, declared, _ = CASES[case]
+    def project_for(case: str) -> Path:
+        fmt, declared, _, _ = CASES[case]
         toml = files_sources_toml(files[fmt].parent, fmt, declared, args.chunk_rows)
-        project = write_project(work / f"toolkit-{case}-{next(counter)}", toml)
-        return run_worker(SCRIPT, "toolkit", {"project": str(project), "profile_top": profile_top}, cwd=project)
-
-    def raw(case: str) -> dict[str, Any]:
-        db_file = work / f"raw-{case}-{next(counter)}.duckdb"
-        reader = duckdb_reader(case, files[CASES[case][0]])
-        return run_worker(SCRIPT, "raw", {"db_file": str(db_file), "reader": reader}, cwd=work)
+        return write_project(work / f"toolkit-{case}-{next(counter)}", toml)
 
     try:
-        results = {}
-        for case in CASES:
-            measured = interleaved(args.runs, {"toolkit": partial(toolkit, case), "raw": partial(raw, case)})
-            results[case] = measured["toolkit"], measured["raw"]
-
-        print("\n" + header())
         problems: list[str] = []
         missed = False
-        ratios: list[str] = []
-        for case, (tk, rw) in results.items():
-            fmt, declared, raw_reader = CASES[case]
-            print(line(f"toolkit  {fmt}" + (" + declared columns" if declared else ""), tk, rows))
-            print(steps_line(tk["steps"]))
-            print(line(f"raw      DuckDB {raw_reader}", rw, rows))
-            if args.runs > 1:
-                print("    runs: toolkit " + ", ".join(f"{s:.2f}" for s in tk["all_seconds"])
-                      + "; raw " + ", ".join(f"{s:.2f}" for s in rw["all_seconds"]))
-            ratios.append(ratio_line(f"toolkit / DuckDB {case}", tk, rw, RATIO_TARGET))
-            missed = missed or tk["seconds"] / rw["seconds"] > RATIO_TARGET
-            for label, count in (("toolkit loaded", tk["count"]), ("toolkit LoadResult", tk["rows"]),
-                                 ("raw", rw["count"])):
-                if count != rows:
-                    problems.append(f"{case}: {label} has {count:,} rows, expected {rows:,}")
-            if tk["dead_letters"]:
-                problems.append(f"{case}: {tk['dead_letters']:,} rows went to dead letters")
-
-        print("\n" + "\n".join(ratios))
+        for case, (fmt, _, raw_reader, target) in CASES.items():
+            walls, cpus, rss = [], [], {"toolkit": 0.0, "raw": 0.0}
+            for _ in range(args.pairs):
+                project = project_for(case)
+                tk = whole_process([ELT, "extract", "drops"], cwd=project)
+                db_file = work / f"raw-{case}-{next(counter)}.duckdb"
+                raw = whole_process([sys.executable, SCRIPT, "--worker", "raw", "--params", json.dumps(
+                    {"db_file": str(db_file), "reader": duckdb_reader(case, files[fmt])})], cwd=work)
+                walls.append(tk["seconds"] / raw["seconds"])
+                cpus.append(tk["cpu"] / raw["cpu"])
+                rss = {"toolkit": max(rss["toolkit"], tk["peak_rss_mib"]),
+                       "raw": max(rss["raw"], raw["peak_rss_mib"])}
+                print(f"  {case:<13} toolkit {tk['seconds']:6.2f} s ({tk['cpu']:5.2f} s CPU)   "
+                      f"raw {raw['seconds']:6.2f} s ({raw['cpu']:5.2f} s CPU)   ratio {walls[-1]:.2f}")
+                for label, count in (("toolkit", duckdb_count(project / "wh.duckdb", TOOLKIT_TABLE)),
+                                     ("raw", duckdb_count(db_file, "events"))):
+                    if count != rows:
+                        problems.append(f"{case}: {label} has {count:,} rows, expected {rows:,}")
+                if dead_letters(project / "wh.duckdb"):
+                    problems.append(f"{case}: rows went to dead letters")
+            met = statistics.median(walls) <= target
+            missed = missed or not met
+            print(f"ratio toolkit / DuckDB {raw_reader:<19} {spread(walls)}  (CPU {spread(cpus)})   "
+                  f"target <= {target}: {verdict(met)}   peak RSS toolkit {rss['toolkit']:.0f} MiB, "
+                  f"raw {rss['raw']:.0f} MiB")
         print("row counts: " + ("all " + format(rows, ",") + ", no dead letters" if not problems else "WRONG"))
 
         if args.profile:
-            prof = toolkit(args.profile, args.top)
-            print(f"\ncProfile of one toolkit load of {args.profile} ({prof['seconds']:.2f} s under the profiler; "
-                  "dlt's load step runs in worker threads the profiler does not see), by cumulative time:\n"
-                  + prof["profile_cumulative"])
+            prof = run_worker(SCRIPT, "profile", {"project": str(project_for(args.profile)), "profile_top": args.top})
+            print(f"\ncProfile of one toolkit load of {args.profile} in process ({prof['seconds']:.2f} s under the "
+                  "profiler; dlt's load step runs in worker threads the profiler does not see)")
+            print(steps_line(prof["steps"]))
+            print("by cumulative time:\n" + prof["profile_cumulative"])
             print("by own time:\n" + prof["profile_tottime"])
 
         if problems:
             print("\nFAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1
-        if args.check and missed:
-            return 1
-        return 0
+        return 1 if args.check and missed else 0
     finally:
         if args.keep:
             print(f"\nkept in {work}")

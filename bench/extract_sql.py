@@ -1,25 +1,26 @@
-"""Benchmark: full extraction of a Postgres table into a fresh DuckDB file, toolkit vs connectorx + DuckDB.
+"""Benchmark: full extraction of a Postgres table, toolkit against the raw engine, as whole processes.
 
-    cd /work/main && .venv/bin/python bench/extract_sql.py [--rows 2000000] [--chunk-size 100000] [--runs 1]
-        [--write-disposition append|merge] [--no-incremental] [--profile] [--check]
+    cd /work/main && .venv/bin/python bench/extract_sql.py [--rows 2000000] [--chunk-size 100000] [--pairs 3]
+        [--target duckdb|postgres] [--write-disposition append|merge] [--no-incremental] [--profile] [--check]
 
 1. Creates, if missing, the database `elt_bench` and in it the table `events_<rows>` (id bigint pk,
    customer_id bigint, kind text, amount numeric(12,2), created_at/updated_at timestamptz; an index on
    updated_at), generated deterministically inside Postgres with generate_series, in one transaction (so an
    existing table is a complete one), then VACUUM FREEZE ANALYZE so no measurement pays for hint bits. Tables
    are kept between runs: `--rows 10000000` creates and then reuses `events_10000000`.
-2. Warms the OS cache with a sequential scan, then measures, each in a fresh process (peak RSS is per
-   measurement: the worker's own memory high-water mark), taking turns when --runs > 1:
-   - toolkit: a fresh project + DuckDB file, `runner.load` of the table as `[sources.app]` (sql_database,
-     connectorx backend, `chunk_size`, incremental on updated_at unless --no-incremental): a first, full load;
-   - raw arrow: `connectorx.read_sql(..., return_type="arrow")` + DuckDB `create table ... as select * from tbl`;
-   - raw arrow_stream: connectorx record batches of `chunk_size` rows appended to a DuckDB table one by one
-     (what a streaming loader without dlt would do; memory bounded like the toolkit's).
-3. Prints seconds, CPU seconds (all threads of the worker; steadier than wall time on a shared machine),
-   rows/s, peak RSS, RSS after imports, dlt's step timings and the ratio toolkit / raw.
-   Every result must hold exactly `rows` rows (exit 1 otherwise). Targets: ratio to raw arrow <= 1.25 and
-   toolkit peak RSS <= 1 GiB; run again with `--rows 10000000` to see whether the toolkit's RSS stays flat.
-   With --check, a missed target exits 1 too. --profile adds a cProfile of the toolkit load (extra process).
+2. Warms the OS cache with a sequential scan, then measures whole processes (start-up, imports and exit
+   included), in turn, `--pairs` times, each on a fresh project (first, full load):
+   - `--target duckdb` (default): toolkit `elt extract app` (sql_database, connectorx backend, `chunk_size`,
+     incremental on updated_at unless --no-incremental) into a DuckDB file, against a raw process running
+     `connectorx.read_sql(..., return_type="arrow")` + DuckDB `create table ... as select * from tbl`.
+     Targets: ratio <= 1.3 (<= 1.15 from 10M rows), toolkit peak RSS <= 1 GiB (bounded by chunk_size: run
+     `--rows 10000000` to see it stay flat).
+   - `--target postgres`: the same `elt extract app` into a scratch Postgres database, as shipped (Parquet
+     through ADBC) and as before (dlt's csv + COPY, the previous default), with rows/s of each. Target:
+     as shipped >= 2x the rows/s of before.
+3. Prints each pair, then ratios as median (min-max) over the pairs, wall and CPU, and peak RSS. Every
+   result must hold exactly `rows` rows (exit 1 otherwise); with --check, a missed target exits 1 too.
+   --profile adds a cProfile of one toolkit load in process (extra process) with dlt's step timings.
 
 Postgres: --pg-url (default $ELT_BENCH_PG_URL or postgresql://postgres:bench@127.0.0.1:5432; a password is
 needed by dlt even where the server trusts local connections).
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -40,16 +43,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (  # noqa: E402
     RSS_TARGET_MIB,
     duckdb_count,
-    header,
-    interleaved,
-    line,
-    peak_rss_mib,
-    ratio_line,
     run_worker,
+    spread,
     steps_line,
     toolkit_load,
     verdict,
     versions,
+    whole_process,
     worker_main,
     write_project,
 )
@@ -58,7 +58,10 @@ SCRIPT = str(Path(__file__).resolve())
 DATABASE = "elt_bench"
 DEFAULT_PG_URL = os.environ.get("ELT_BENCH_PG_URL", "postgresql://postgres:bench@127.0.0.1:5432")
 DSN_ENV = "BENCH_PG_DSN"
-RATIO_TARGET = 1.25
+ELT = str(Path(sys.executable).parent / "elt")
+RATIO_TARGET, RATIO_TARGET_10M = 1.3, 1.15
+POSTGRES_SPEEDUP_TARGET = 2.0
+TARGET_DSN_ENV = "BENCH_TARGET_DSN"
 TOOLKIT_TABLE = "raw_app.events"
 
 # ---------------------------------------------------------------------------------------------------
@@ -137,69 +140,59 @@ def sql_sources_toml(table: str, chunk_size: int, disposition: str, incremental:
 # Workers: each runs in a fresh interpreter and prints one JSON line
 # ---------------------------------------------------------------------------------------------------
 
-def worker_toolkit(project: str, dsn: str, profile_top: int = 0) -> dict[str, Any]:
-    """runner.load of `[sources.app]` in the (fresh) project; the loaded table is counted afterwards."""
-    import connectorx  # noqa: F401 - imported before the clock, as in the raw workers
-
+def worker_profile(project: str, dsn: str, profile_top: int) -> dict[str, Any]:
+    """runner.load of `[sources.app]` in the (fresh) project under cProfile, with dlt's step timings."""
     os.environ[DSN_ENV] = dsn
-    project_dir = Path(project)
-    result = toolkit_load(project_dir, "app", profile_top)
-    result["count"] = duckdb_count(project_dir / "wh.duckdb", TOOLKIT_TABLE)
-    return result
+    return toolkit_load(Path(project), "app", profile_top)
 
 
 def worker_raw_arrow(db_file: str, dsn: str, table: str) -> dict[str, Any]:
     """The whole table as one Arrow table from connectorx, then CREATE TABLE AS in DuckDB."""
-    t = time.perf_counter()
     import connectorx as cx
     import duckdb
-    imports = time.perf_counter() - t
-    import_rss = peak_rss_mib()
 
-    t0, c0 = time.perf_counter(), time.process_time()
     tbl = cx.read_sql(dsn, f"select * from {table}", return_type="arrow", protocol="binary")  # noqa: F841
-    t1 = time.perf_counter()
     con = duckdb.connect(db_file)
     con.execute("create table events as select * from tbl")
     con.close()
-    t2, cpu = time.perf_counter(), time.process_time() - c0
-    return {"seconds": t2 - t0, "cpu": cpu, "read": t1 - t0, "write": t2 - t1, "imports": imports,
-            "import_rss_mib": import_rss, "peak_rss_mib": peak_rss_mib(),
-            "count": duckdb_count(Path(db_file), "events")}
+    return {}
 
 
-def worker_raw_stream(db_file: str, dsn: str, table: str, chunk_size: int) -> dict[str, Any]:
-    """connectorx record batches of `chunk_size` rows, each appended to a DuckDB table as it arrives."""
-    t = time.perf_counter()
-    import connectorx as cx
-    import duckdb
-    imports = time.perf_counter() - t
-    import_rss = peak_rss_mib()
+def worker_extract_csv(project: str) -> dict[str, Any]:
+    """`elt extract app` as it loaded Postgres before: dlt's csv files and COPY."""
+    from elt_cli.main import main
+    from sources import runner
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    reader = cx.read_sql(dsn, f"select * from {table}", return_type="arrow_stream", protocol="binary",
-                         batch_size=chunk_size)
-    empty = reader.schema.empty_table()  # noqa: F841 - DuckDB reads local Arrow objects by variable name
-    con = duckdb.connect(db_file)
-    con.execute("create table events as select * from empty")
-    for batch in reader:  # noqa: B007 - DuckDB reads it by name
-        con.execute("insert into events select * from batch")
-    con.close()
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"seconds": seconds, "cpu": cpu, "imports": imports, "import_rss_mib": import_rss,
-            "peak_rss_mib": peak_rss_mib(), "count": duckdb_count(Path(db_file), "events")}
+    runner.LOADER_FORMAT_POSTGRES = "csv"
+    os.chdir(project)
+    if main(["extract", "app"]) != 0:
+        raise SystemExit(1)
+    return {}
 
 
-WORKERS = {"toolkit": worker_toolkit, "raw_arrow": worker_raw_arrow, "raw_stream": worker_raw_stream}
+WORKERS = {"profile": worker_profile, "raw_arrow": worker_raw_arrow, "extract_csv": worker_extract_csv}
 
 # ---------------------------------------------------------------------------------------------------
+
+
+def postgres_target_toml(dsn_env: str) -> str:
+    return (f'[project]\nname = "bench"\ndefault_target = "pg"\n\n[targets.pg]\ntype = "postgres"\n'
+            f'dsn_env = "{dsn_env}"\n\n')
+
+
+def postgres_count(dsn: str) -> int:
+    import psycopg
+
+    with psycopg.connect(dsn) as con:
+        return con.execute(f"select count(*) from {TOOLKIT_TABLE}").fetchone()[0]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the source table (default 2000000)")
-    ap.add_argument("--chunk-size", type=int, default=100_000, help="chunk_size of the source and of raw stream")
-    ap.add_argument("--runs", type=int, default=1, help="fresh-process runs per measurement; the median is reported")
+    ap.add_argument("--chunk-size", type=int, default=100_000, help="chunk_size of the source")
+    ap.add_argument("--pairs", type=int, default=3, help="toolkit and raw runs in turn (default 3)")
+    ap.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb", help="where the toolkit loads")
     ap.add_argument("--write-disposition", choices=("append", "merge"), default="append")
     ap.add_argument("--no-incremental", action="store_true", help="declare no incremental cursor")
     ap.add_argument("--pg-url", default=DEFAULT_PG_URL, help="Postgres server URL without a database")
@@ -219,68 +212,109 @@ def main() -> int:
     dsn = database_dsn(args.pg_url)
     print(f"source: {DATABASE}.{table}, {rows:,} rows, {size} in Postgres"
           + (f" (created in {created:.1f} s)" if created is not None else " (reused)"))
-    print(f"toolkit: chunk_size {args.chunk_size}, {args.write_disposition}, "
+    print(f"toolkit: `elt extract` into {args.target}, chunk_size {args.chunk_size}, {args.write_disposition}, "
           + ("no cursor" if args.no_incremental else "incremental on updated_at") + ", first (full) load")
-    print(f"{versions()}; each measurement in a fresh process, runs={args.runs} (median)")
+    print(f"{versions()}; whole processes in turn, {args.pairs} pair(s)")
 
     work = Path(tempfile.mkdtemp(prefix="elt-bench-sql-"))
     counter = itertools.count()
     toml = sql_sources_toml(table, args.chunk_size, args.write_disposition, not args.no_incremental)
+    env = os.environ | {DSN_ENV: dsn}
 
-    def toolkit(profile_top: int = 0) -> dict[str, Any]:
-        project = write_project(work / f"toolkit-{next(counter)}", toml)
-        return run_worker(SCRIPT, "toolkit", {"project": str(project), "dsn": dsn, "profile_top": profile_top},
-                          cwd=project)
-
-    def raw(kind: str, chunk_size: int | None = None) -> dict[str, Any]:
-        db_file = work / f"{kind}-{next(counter)}.duckdb"
-        params = {"db_file": str(db_file), "dsn": dsn, "table": table}
-        return run_worker(SCRIPT, kind, params | ({"chunk_size": chunk_size} if chunk_size else {}), cwd=work)
+    def project() -> Path:
+        return write_project(work / f"toolkit-{next(counter)}", toml)
 
     try:
-        measured = interleaved(args.runs, {"toolkit": toolkit, "raw arrow": lambda: raw("raw_arrow"),
-                                           "raw stream": lambda: raw("raw_stream", args.chunk_size)})
-        tk, arrow, stream = measured["toolkit"], measured["raw arrow"], measured["raw stream"]
-
-        print("\n" + header())
-        print(line("toolkit  runner.load (dlt sql_table, connectorx)", tk, rows))
-        print(steps_line(tk["steps"]))
-        print(line("raw      connectorx arrow -> DuckDB CTAS", arrow, rows))
-        print(f"    read {arrow['read']:.2f} s, DuckDB create table {arrow['write']:.2f} s")
-        print(line(f"raw      connectorx arrow_stream({args.chunk_size}) -> DuckDB", stream, rows))
-        if args.runs > 1:
-            for label, m in measured.items():
-                print(f"    {label} runs: " + ", ".join(f"{s:.2f}" for s in m["all_seconds"]))
-
-        counts = {"toolkit (loaded)": tk["count"], "toolkit (LoadResult)": tk["rows"], "raw arrow": arrow["count"],
-                  "raw arrow_stream": stream["count"]}
-        wrong = {label: count for label, count in counts.items() if count != rows}
-        ratio = tk["seconds"] / arrow["seconds"]
-        print("\n" + ratio_line("toolkit / raw arrow", tk, arrow, RATIO_TARGET))
-        print(ratio_line("toolkit / raw arrow_stream", tk, stream))
-        rss_ok = tk["peak_rss_mib"] <= RSS_TARGET_MIB
-        print(f"toolkit peak RSS {tk['peak_rss_mib']:.0f} MiB ({tk['peak_rss_mib'] - tk['import_rss_mib']:.0f} MiB "
-              f"above its RSS after imports)   target <= {RSS_TARGET_MIB:.0f} MiB: {verdict(rss_ok)}")
-        print(f"row counts: {'all ' + format(rows, ',') if not wrong else wrong}")
-
+        if args.target == "postgres":
+            ok = measure_postgres_target(args, work, toml, env, rows)
+        else:
+            ok = measure_duckdb_target(args, work, project, env, dsn, table, rows)
         if args.profile:
-            prof = toolkit(args.top)
-            print(f"\ncProfile of one toolkit load ({prof['seconds']:.2f} s under the profiler; dlt's load step "
-                  "runs in worker threads the profiler does not see), by cumulative time:\n"
-                  + prof["profile_cumulative"])
+            prof = run_worker(SCRIPT, "profile", {"project": str(project()), "dsn": dsn, "profile_top": args.top})
+            print(f"\ncProfile of one toolkit load in process ({prof['seconds']:.2f} s under the profiler; dlt's "
+                  "load step runs in worker threads the profiler does not see)")
+            print(steps_line(prof["steps"]))
+            print("by cumulative time:\n" + prof["profile_cumulative"])
             print("by own time:\n" + prof["profile_tottime"])
-
-        if wrong:
-            print(f"\nFAILED: every result must hold {rows:,} rows", file=sys.stderr)
+        if ok is None:
             return 1
-        if args.check and not (ratio <= RATIO_TARGET and rss_ok):
-            return 1
-        return 0
+        return 1 if args.check and not ok else 0
     finally:
         if args.keep:
             print(f"\nkept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def measure_duckdb_target(args: argparse.Namespace, work: Path, project: Any, env: dict, dsn: str, table: str,
+                          rows: int) -> bool | None:
+    """The pairs into DuckDB; True when every target is met, None when a result holds the wrong rows."""
+    walls, cpus, rss, wrong = [], [], {"toolkit": 0.0, "raw": 0.0}, []
+    for _ in range(args.pairs):
+        folder = project()
+        tk = whole_process([ELT, "extract", "app"], cwd=folder, env=env)
+        db_file = work / f"raw-{len(walls)}.duckdb"
+        raw = whole_process([sys.executable, SCRIPT, "--worker", "raw_arrow", "--params", json.dumps(
+            {"db_file": str(db_file), "dsn": dsn, "table": table})], cwd=work)
+        walls.append(tk["seconds"] / raw["seconds"])
+        cpus.append(tk["cpu"] / raw["cpu"])
+        rss = {"toolkit": max(rss["toolkit"], tk["peak_rss_mib"]), "raw": max(rss["raw"], raw["peak_rss_mib"])}
+        print(f"  toolkit {tk['seconds']:6.2f} s ({tk['cpu']:5.2f} s CPU, {tk['peak_rss_mib']:4.0f} MiB)   "
+              f"raw {raw['seconds']:6.2f} s ({raw['cpu']:5.2f} s CPU, {raw['peak_rss_mib']:4.0f} MiB)   "
+              f"ratio {walls[-1]:.2f}")
+        wrong += [f"{label}: {count:,}" for label, count in (
+            ("toolkit", duckdb_count(folder / "wh.duckdb", TOOLKIT_TABLE)), ("raw", duckdb_count(db_file, "events")))
+            if count != rows]
+    target = RATIO_TARGET_10M if rows >= 10_000_000 else RATIO_TARGET
+    met = statistics.median(walls) <= target
+    rss_ok = rss["toolkit"] <= RSS_TARGET_MIB
+    print(f"ratio toolkit / connectorx -> Arrow -> DuckDB: {spread(walls)}  (CPU {spread(cpus)})   "
+          f"target <= {target}: {verdict(met)}")
+    print(f"peak RSS: toolkit {rss['toolkit']:.0f} MiB (target <= {RSS_TARGET_MIB:.0f}: {verdict(rss_ok)}), "
+          f"raw {rss['raw']:.0f} MiB")
+    print(f"row counts: {'all ' + format(rows, ',') if not wrong else 'WRONG ' + ', '.join(wrong)}")
+    return None if wrong else met and rss_ok
+
+
+def measure_postgres_target(args: argparse.Namespace, work: Path, toml: str, env: dict, rows: int) -> bool | None:
+    """The toolkit as shipped (Parquet + ADBC) and as before (csv + COPY) into scratch Postgres databases."""
+    import psycopg
+
+    admin = f"{args.pg_url.rstrip('/')}/postgres"
+    rates: dict[str, list[float]] = {"as shipped (parquet + ADBC)": [], "before (csv + COPY)": []}
+    wrong = []
+    for number in range(args.pairs):
+        for label in rates:
+            database = f"elt_bench_target_{number}_{len(rates[label])}_{'csv' if 'csv' in label else 'pq'}"
+            with psycopg.connect(admin, autocommit=True) as con:
+                con.execute(f"drop database if exists {database}")
+                con.execute(f"create database {database}")
+            target_dsn = f"{args.pg_url.rstrip('/')}/{database}"
+            folder = work / f"pg-{database}"
+            folder.mkdir()
+            (folder / "elt.toml").write_text(postgres_target_toml(TARGET_DSN_ENV) + toml, encoding="utf-8")
+            run_env = env | {TARGET_DSN_ENV: target_dsn}
+            if "csv" in label:
+                measured = whole_process([sys.executable, SCRIPT, "--worker", "extract_csv", "--params",
+                                          json.dumps({"project": str(folder)})], cwd=folder, env=run_env)
+            else:
+                measured = whole_process([ELT, "extract", "app"], cwd=folder, env=run_env)
+            rates[label].append(rows / measured["seconds"])
+            count = postgres_count(target_dsn)
+            if count != rows:
+                wrong.append(f"{label}: {count:,}")
+            print(f"  {label:<28} {measured['seconds']:6.2f} s  {rows / measured['seconds']:10,.0f} rows/s  "
+                  f"{measured['peak_rss_mib']:4.0f} MiB")
+            with psycopg.connect(admin, autocommit=True) as con:
+                con.execute(f"drop database {database}")
+    for label, values in rates.items():
+        print(f"rows/s {label:<28} {spread(values, 0)}")
+    (after, before) = (statistics.median(v) for v in rates.values())
+    speedups = [a / b for a, b in zip(*rates.values(), strict=True)]
+    met = after >= POSTGRES_SPEEDUP_TARGET * before
+    print(f"speed-up as shipped / before: {spread(speedups)}   target >= {POSTGRES_SPEEDUP_TARGET}: {verdict(met)}")
+    print(f"row counts: {'all ' + format(rows, ',') if not wrong else 'WRONG ' + ', '.join(wrong)}")
+    return None if wrong else met
 
 
 if __name__ == "__main__":

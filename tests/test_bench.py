@@ -17,10 +17,24 @@ def test_lint_compile_bench_runs_on_a_small_project():
 
 
 def test_file_extraction_bench_runs_on_small_files(tmp_path):
-    result = subprocess.run([sys.executable, "bench/extract_files.py", "--rows", "20000", "--cache-dir",
-                             str(tmp_path / "files")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "bench/extract_files.py", "--rows", "20000", "--pairs", "1",
+                             "--cache-dir", str(tmp_path / "files")], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "ratio" in result.stdout and "row counts: all 20,000" in result.stdout
+    assert "ratio toolkit / DuckDB read_parquet" in result.stdout and "row counts: all 20,000" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_sql_extraction_bench_runs_on_a_small_table(target):
+    from tests import postgres
+
+    postgres.require()
+    result = subprocess.run([sys.executable, "bench/extract_sql.py", "--rows", "20000", "--pairs", "1", "--target",
+                             target, "--pg-url", postgres.PG_ADMIN.rsplit("/", 1)[0]], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "row counts: all 20,000" in result.stdout
+    assert ("speed-up as shipped / before" if target == "postgres" else "ratio toolkit / connectorx") in result.stdout
 
 
 @pytest.mark.slow  # a Prefect server and three runs
