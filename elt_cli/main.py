@@ -29,6 +29,7 @@ from elt_cli.common import (
     with_warehouse,
 )
 from elt_cli.console import ConsoleHandler, result
+from elt_cli.lineage import cmd_lineage
 from elt_cli.read_only import cmd_checks, cmd_compile, cmd_plan, cmd_show, cmd_verify
 
 
@@ -389,6 +390,14 @@ def _parser() -> argparse.ArgumentParser:
                             help="against the versions the last run built, when its gate blocked them (after a "
                                  "contract fix, without building again)")
     verify_cmd.add_argument("--json", action="store_true", help="as JSON: the summary and every check's outcome")
+    lineage = command("lineage", cmd_lineage, "where a column comes from, model by model down to the raw column and "
+                      "its source; --downstream: what a change to it reaches")
+    lineage.add_argument("column", metavar="MODEL.COLUMN",
+                         help="a model's column (orders.amount), or a raw one (raw_shop.orders.amount)")
+    lineage.add_argument("--downstream", action="store_true",
+                         help="every model column and published column a change to this column would affect")
+    lineage.add_argument("--json", action="store_true", help="as JSON: each column and what it is computed from "
+                         "(--downstream: the columns, models and published columns it reaches)")
     show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
     show.add_argument("model", metavar="MODEL")
     show.add_argument("--limit", type=_positive, default=10, help="at most this many rows (default 10)")
