@@ -40,7 +40,7 @@ def write_site(project: Project, target: Target, out: Path | None = None,
     _check_replaceable(out)
     raw = catalog.raw_relations(project, warehouse.raw_catalog(wh)) if wh is not None else \
         catalog.raw_relations_of(project, target)
-    plan = make_plan(project.models_dir, raw, "duckdb", project.published_schema)
+    plan = make_plan(project.models_dir, raw, None, project.published_schema)
     contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect,
                                partial(query_problems, relations=plan.relations, dialect=target.dialect))
     site = pages.Site(project=project, target=target, models=plan.models, order=plan.order,

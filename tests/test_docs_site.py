@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+from docs_site.site import write_site  # before bench/ joins sys.path: bench/docs_site.py would shadow it
 from elt.config import load_project
 from tests.bad_input import assert_clear_error, elt
 from tests.conftest import REPO
@@ -89,8 +90,6 @@ def test_the_site_of_a_generated_1000_model_project(tmp_path):
     sys.path.insert(0, str(REPO / "bench"))
     import duckdb
     from _projects import duckdb_target, generated_project, raw_shop_sql, write_config
-
-    from docs_site.site import write_site
 
     project_dir = write_config(tmp_path / "p", duckdb_target())
     figures = generated_project(project_dir, 1000, 7)

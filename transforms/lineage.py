@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope, walk_in_scope
+from sqlglot.optimizer.scope import Scope, build_scope, walk_in_scope
 
 from elt.errors import EltError
 from transforms.graph import dependencies
@@ -47,7 +47,7 @@ def model_lineage(model: Model, relations: Relations) -> ModelLineage:
     outputs = scope_outputs(root, relations) or []
     columns = {name: tuple(sorted(tracer.trace(root, name))) for name in outputs}
     rows: set[ColumnRef] = set()
-    for scope in traverse_scope(model.ast):
+    for scope in root.traverse():
         rows |= tracer.row_columns(scope)
     return ModelLineage(columns, tuple(sorted(rows)))
 
@@ -58,6 +58,13 @@ class _Tracer:
     def __init__(self, relations: Relations) -> None:
         self.relations = relations
         self.memo: dict[tuple[int, str], set[ColumnRef]] = {}
+        self.sources: dict[int, dict[str, list[str] | None]] = {}
+
+    def selected(self, scope: Scope) -> dict[str, list[str] | None]:
+        """selected_columns, once per scope: it walks the whole scope, and a scope has many columns."""
+        if id(scope) not in self.sources:
+            self.sources[id(scope)] = selected_columns(scope, self.relations)
+        return self.sources[id(scope)]
 
     def trace(self, scope: Scope, name: str) -> set[ColumnRef]:
         key = (id(scope), name)
@@ -97,7 +104,7 @@ class _Tracer:
 
     def _through_star(self, scope: Scope, query: exp.Select, name: str) -> set[ColumnRef]:
         """A column that `*` or `t.*` (with EXCLUDE/RENAME) brings: the first source that has it."""
-        sources = selected_columns(scope, self.relations)
+        sources = self.selected(scope)
         for select in query.selects:
             if not _is_star(select):
                 continue
@@ -131,7 +138,7 @@ class _Tracer:
         name = column.name.lower()
         if column.table:
             return self.source_column(scope, column.table.lower(), name)
-        sources = selected_columns(scope, self.relations)
+        sources = self.selected(scope)
         owners = [alias for alias, columns in sources.items() if columns and name in columns]
         if owners:  # several: a USING join key, read from each side
             return set().union(*(self.source_column(scope, alias, name) for alias in owners))
