@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, NoReturn
 
+from docs_site import DEFAULT_OUT as DOCS_DIR
 from elt.config import TARGET_DIALECTS
 from elt.errors import BuildError, EltError, GateError
 from elt_cli.common import (
@@ -29,6 +30,8 @@ from elt_cli.common import (
     with_warehouse,
 )
 from elt_cli.console import ConsoleHandler, result
+from elt_cli.docs import cmd_docs
+from elt_cli.lineage import cmd_lineage
 from elt_cli.read_only import cmd_checks, cmd_compile, cmd_plan, cmd_show, cmd_verify
 
 
@@ -103,7 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         with cli_run():
             summary = elt_pipeline(target=args.target or project.default_target, select=args.select,
                                    project_dir=str(project.root), full_refresh=args.full_refresh,
-                                   exclude=args.exclude, extract_sources=args.command is cmd_run)
+                                   exclude=args.exclude, extract_sources=args.command is cmd_run,
+                                   docs_dir=args.docs or "")
     except (BuildError, GateError) as blocked:
         if args.json and blocked.summary is not None:
             print_json(_run_record(project, blocked.summary, str(blocked)))
@@ -362,6 +366,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="rebuild these incremental models in full rather than from their new rows")
         cmd.add_argument("--json", action="store_true", help="print what the run did as one JSON object (a "
                          "blocked run too, with status blocked and the error; exit 1)")
+        cmd.add_argument("--docs", nargs="?", const=str(DOCS_DIR), metavar="DIR",
+                         help=f"write the docs site after the run if it passes its gate (default {DOCS_DIR})")
     command("extract", cmd_extract, "extract and load sources only").add_argument(
         "sources", nargs="*", metavar="SOURCE")
     command("sources", cmd_sources, "list declared sources: cursors, last load, rows per raw table").add_argument(
@@ -389,6 +395,18 @@ def _parser() -> argparse.ArgumentParser:
                             help="against the versions the last run built, when its gate blocked them (after a "
                                  "contract fix, without building again)")
     verify_cmd.add_argument("--json", action="store_true", help="as JSON: the summary and every check's outcome")
+    lineage = command("lineage", cmd_lineage, "where a column comes from, model by model down to the raw column and "
+                      "its source; --downstream: what a change to it reaches")
+    lineage.add_argument("column", metavar="MODEL.COLUMN",
+                         help="a model's column (orders.amount), or a raw one (raw_shop.orders.amount)")
+    lineage.add_argument("--downstream", action="store_true",
+                         help="every model column and published column a change to this column would affect")
+    lineage.add_argument("--json", action="store_true", help="as JSON: each column and what it is computed from "
+                         "(--downstream: the columns, models and published columns it reaches)")
+    docs = command("docs", cmd_docs, "write the docs site: models, columns and their lineage, checks, sources; "
+                   "static, offline, opens from file://")
+    docs.add_argument("--out", metavar="DIR", help="where to write it (default: .elt/docs in the project; the "
+                      "folder is replaced)")
     show = command("show", cmd_show, "rows of a model as it would publish: its SQL now, over what is published")
     show.add_argument("model", metavar="MODEL")
     show.add_argument("--limit", type=_positive, default=10, help="at most this many rows (default 10)")

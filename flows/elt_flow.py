@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from prefect import flow, task
+from prefect.artifacts import create_link_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, State
@@ -26,6 +27,7 @@ from checks.freshness_sla import freshness_sla
 from checks.gate import GateReport, decide
 from checks.schema_change import schema_change
 from checks.verify import CheckOutcome
+from docs_site.site import write_site
 from elt import blocked, clock, warehouse
 from elt import publish as publishing
 from elt.config import Project, Target, load_project
@@ -33,6 +35,7 @@ from elt.errors import BuildError, ConfigError, DeadLettersExceeded, EltError, G
 from flows import events
 from flows.model_tasks import build_and_verify, ref_relations, remember_verified
 from flows.report import Progress, failure_details, report
+from flows.report import key as artifact_key
 from flows.writer import DEFAULT_WAIT_SECONDS, sole_writer
 from sources import catalog, runner
 from transforms import selection
@@ -179,7 +182,7 @@ TargetName = Annotated[str, Field(json_schema_extra=_target_choices())]
 def elt_pipeline(target: TargetName = "", select: list[str] | None = None, project_dir: str = "",
                  wait_for_warehouse_seconds: float = DEFAULT_WAIT_SECONDS,
                  full_refresh: list[str] | None = None, exclude: list[str] | None = None,
-                 extract_sources: bool = True) -> RunSummary:
+                 extract_sources: bool = True, docs_dir: str = "") -> RunSummary:
     """Extract every source, build and verify the models, publish them at once if every check passes.
 
     Args:
@@ -192,6 +195,8 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
         full_refresh: Incremental models to rebuild in full rather than from their new rows.
         exclude: Models not to build (selectors, as in select), nor any model that reads them.
         extract_sources: False builds from the raw data as loaded, extracting nothing (`elt build`).
+        docs_dir: Write the docs site here (relative to the project, e.g. .elt/docs) after every run that
+            passes its gate, and link it as an artifact. Empty: no docs.
     """
     project = load_project(Path(project_dir) if project_dir else None)
     target_ = project.target(target or None)
@@ -253,6 +258,8 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             # quoted: Prefect would walk every model of the plan looking for futures (~2 s at 1,000 models)
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
             _remember(wh, run_id, checked_at, summary, details=warned)
+            if docs_dir:
+                _write_docs(project, target_, wh, docs_dir)
         finally:
             wh.close()
     if summary.publication:
@@ -292,6 +299,20 @@ def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summar
                                                       [f.strip() for f in failures or []], candidates))
     except Exception as err:  # the run's own outcome follows
         log.warning("could not record the run's checks in the warehouse: %s", err)
+
+
+def _write_docs(project: Project, target: Target, wh: warehouse.Warehouse, docs_dir: str) -> None:
+    """The docs site of what was just published, linked as an artifact. The data is published either way:
+    a site that cannot be written is a warning, not a failed run."""
+    try:
+        written = write_site(project, target, Path(docs_dir), wh)
+    except Exception as err:
+        log.warning("the docs site was not written to %s: %s", docs_dir, err)
+        return
+    create_link_artifact(key=artifact_key(project, target.name, "docs"), link=written.out.as_uri(),
+                         link_text=f"docs site: {written.out}/index.html",
+                         description=f"{written.pages} pages; open index.html, or serve the folder: "
+                                     f"python -m http.server -d {written.out}")
 
 
 def _warn_unchecked(plan: Plan, contracts: dict[str, Contract], chosen: list[str]) -> None:

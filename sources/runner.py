@@ -291,22 +291,25 @@ class SourceStatus:
     rows: dict[str, int]
 
 
-def status(project: Project, source: Source, target: Target) -> SourceStatus:
-    """Read-only: the pipeline's local state and the warehouse's raw tables; nothing is extracted."""
+def status(project: Project, source: Source, target: Target, wh: warehouse.Warehouse | None = None) -> SourceStatus:
+    """Read-only: the pipeline's local state and the warehouse's raw tables; nothing is extracted. `wh`: an open
+    connection to read through (a DuckDB file is opened once per process)."""
     pipeline = pipeline_for(project, source, target)
     rows: dict[str, int] = {}
     last_load = None
-    if warehouse.has_data(target):
-        wh = warehouse.connect(target, read_only=True)
+    if wh is None and warehouse.has_data(target):
+        own = warehouse.connect(target, read_only=True)
         try:
-            for table in (*_table_names(source), DEAD_LETTERS):
-                if warehouse.exists(wh, source.dataset, table):
-                    rows[table] = wh.execute(f"select count(*) from {source.dataset}.{table}").fetchone()[0]
-            if warehouse.exists(wh, source.dataset, "_dlt_loads"):
-                last_load = wh.execute(f"select max(inserted_at) from {source.dataset}._dlt_loads "
-                                       "where status = 0").fetchone()[0]
+            return status(project, source, target, own)
         finally:
-            wh.close()
+            own.close()
+    if wh is not None:
+        for table in (*_table_names(source), DEAD_LETTERS):
+            if warehouse.exists(wh, source.dataset, table):
+                rows[table] = wh.execute(f"select count(*) from {source.dataset}.{table}").fetchone()[0]
+        if warehouse.exists(wh, source.dataset, "_dlt_loads"):
+            last_load = wh.execute(f"select max(inserted_at) from {source.dataset}._dlt_loads "
+                                   "where status = 0").fetchone()[0]
     return SourceStatus(source.name, source.kind, source.dataset, _cursors(pipeline, source), last_load, rows)
 
 

@@ -28,10 +28,11 @@ def require() -> str:
     return found
 
 
-def rendered(url: str, screenshot: Path | None = None, wait_ms: int = 15000) -> str:
-    """The page's DOM once its scripts ran for up to `wait_ms` of virtual time; a PNG of it if asked."""
+def rendered(url: str, screenshot: Path | None = None, wait_ms: int = 15000, flags: tuple[str, ...] = ()) -> str:
+    """The page's DOM once its scripts ran for up to `wait_ms` of virtual time; a PNG of it if asked. `flags`:
+    more Chromium switches (a proxy, say)."""
     command = [require(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--hide-scrollbars", "--window-size=1400,1000", f"--virtual-time-budget={wait_ms}"]
+               "--hide-scrollbars", "--window-size=1400,1000", f"--virtual-time-budget={wait_ms}", *flags]
     if screenshot is not None:
         subprocess.run([*command, f"--screenshot={screenshot}", url], capture_output=True, timeout=120, check=True)
     result = subprocess.run([*command, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True)

@@ -62,3 +62,11 @@ def test_gate_bench_runs_on_a_small_model():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "8 checks, 3 warned, 30 sample rows kept" in result.stdout and "ratio gate stage" in result.stdout
+
+
+def test_docs_site_bench_runs_on_a_small_project():
+    result = subprocess.run([sys.executable, "bench/docs_site.py", "--models", "40", "--runs", "1"], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "project: 40 models" in result.stdout and "elt docs, whole process, 1 runs: min" in result.stdout
+    assert "pages: 41; largest page: " in result.stdout

@@ -15,7 +15,7 @@ def test_the_core_imports_no_layer_above_it():
     """elt/ is what every layer imports; an import back up into a layer would make a circle."""
     import ast
 
-    above = {"sources", "transforms", "checks", "flows", "elt_cli"}
+    above = {"sources", "transforms", "checks", "flows", "elt_cli", "docs_site"}
     for path in sorted((REPO / "elt").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \

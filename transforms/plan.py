@@ -28,14 +28,15 @@ def lint_project(models_dir: Path, raw: Relations, dialect: str = "duckdb",
     return context, lint(context)
 
 
-def make_plan(models_dir: Path, raw: Relations, target_dialect: str = "duckdb",
+def make_plan(models_dir: Path, raw: Relations, target_dialect: str | None = "duckdb",
               published_schema: str = "analytics") -> Plan:
-    """Lint (any violation raises LintError), order, and compile every model for the target dialect."""
+    """Lint (any violation raises LintError), order, and compile every model for the target dialect (None: do
+    not compile; the docs compile for each target themselves and show what does not)."""
     context, violations = lint_project(models_dir, raw, "duckdb", published_schema)
     if violations:
         raise LintError(violations)
     models = context.by_name
     order = topological_order(models)
-    for name in order:
+    for name in order if target_dialect else ():
         compile_model(models[name], target_dialect)
     return Plan(models=models, order=order, relations=context.relations)
