@@ -65,7 +65,7 @@ def test_gate_bench_runs_on_a_small_model():
 
 
 def test_docs_site_bench_runs_on_a_small_project():
-    result = subprocess.run([sys.executable, "bench/docs_site.py", "--models", "40", "--runs", "1"], cwd=REPO,
+    result = subprocess.run([sys.executable, "bench/docs_build.py", "--models", "40", "--runs", "1"], cwd=REPO,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "project: 40 models" in result.stdout and "elt docs, whole process, 1 runs: min" in result.stdout

@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from docs_site.site import write_site  # before bench/ joins sys.path: bench/docs_site.py would shadow it
+from docs_site.site import write_site
 from elt.config import load_project
 from tests.bad_input import assert_clear_error, elt
 from tests.conftest import REPO

@@ -1,6 +1,6 @@
 """Benchmark: `elt docs` of a generated N-model project as a whole process (start-up, imports, exit included).
 
-    .venv/bin/python bench/docs_site.py [--models 1000] [--seed 7] [--runs 5] [--check]
+    .venv/bin/python bench/docs_build.py [--models 1000] [--seed 7] [--runs 5] [--check]
 
 The project is bench/lint_compile.py's generator (via bench/_projects.py) with its raw tables in a DuckDB
 warehouse (1,000 rows each) and nothing published: every model is linted, traced column by column and gets
