@@ -61,6 +61,7 @@ DSN_ENV = "BENCH_PG_DSN"
 ELT = str(Path(sys.executable).parent / "elt")
 RATIO_TARGET, RATIO_TARGET_10M = 1.3, 1.15
 POSTGRES_SPEEDUP_TARGET = 2.0
+FIXED_COST_TARGET = 0.5  # seconds a load with nothing new costs beyond the raw engine's own check
 TARGET_DSN_ENV = "BENCH_TARGET_DSN"
 TOOLKIT_TABLE = "raw_app.events"
 
@@ -158,6 +159,18 @@ def worker_raw_arrow(db_file: str, dsn: str, table: str) -> dict[str, Any]:
     return {}
 
 
+def worker_raw_nothing_new(db_file: str, dsn: str, table: str) -> dict[str, Any]:
+    """What an hourly load with nothing new needs at the least: ask the source for rows past the cursor, open
+    the warehouse."""
+    import connectorx as cx
+    import duckdb
+
+    found = cx.read_sql(dsn, f"select * from {table} where updated_at > (select max(updated_at) from {table})",
+                        return_type="arrow", protocol="binary")
+    duckdb.connect(db_file).close()
+    return {"rows": found.num_rows}
+
+
 def worker_extract_csv(project: str) -> dict[str, Any]:
     """`elt extract app` as it loaded Postgres before: dlt's csv files and COPY."""
     from elt_cli.main import main
@@ -170,7 +183,8 @@ def worker_extract_csv(project: str) -> dict[str, Any]:
     return {}
 
 
-WORKERS = {"profile": worker_profile, "raw_arrow": worker_raw_arrow, "extract_csv": worker_extract_csv}
+WORKERS = {"profile": worker_profile, "raw_arrow": worker_raw_arrow, "raw_nothing_new": worker_raw_nothing_new,
+           "extract_csv": worker_extract_csv}
 
 # ---------------------------------------------------------------------------------------------------
 
@@ -249,19 +263,24 @@ def main() -> int:
 def measure_duckdb_target(args: argparse.Namespace, work: Path, project: Any, env: dict, dsn: str, table: str,
                           rows: int) -> bool | None:
     """The pairs into DuckDB; True when every target is met, None when a result holds the wrong rows."""
-    walls, cpus, rss, wrong = [], [], {"toolkit": 0.0, "raw": 0.0}, []
+    walls, cpus, rss, wrong, fixed = [], [], {"toolkit": 0.0, "raw": 0.0}, [], []
     for _ in range(args.pairs):
         folder = project()
         tk = whole_process([ELT, "extract", "app"], cwd=folder, env=env)
         db_file = work / f"raw-{len(walls)}.duckdb"
-        raw = whole_process([sys.executable, SCRIPT, "--worker", "raw_arrow", "--params", json.dumps(
-            {"db_file": str(db_file), "dsn": dsn, "table": table})], cwd=work)
+        params = json.dumps({"db_file": str(db_file), "dsn": dsn, "table": table})
+        raw = whole_process([sys.executable, SCRIPT, "--worker", "raw_arrow", "--params", params], cwd=work)
+        again = whole_process([ELT, "extract", "app"], cwd=folder, env=env)  # nothing new at the source
+        raw_again = whole_process([sys.executable, SCRIPT, "--worker", "raw_nothing_new", "--params", params],
+                                  cwd=work)
+        fixed.append(again["seconds"] - raw_again["seconds"])
         walls.append(tk["seconds"] / raw["seconds"])
         cpus.append(tk["cpu"] / raw["cpu"])
         rss = {"toolkit": max(rss["toolkit"], tk["peak_rss_mib"]), "raw": max(rss["raw"], raw["peak_rss_mib"])}
         print(f"  toolkit {tk['seconds']:6.2f} s ({tk['cpu']:5.2f} s CPU, {tk['peak_rss_mib']:4.0f} MiB)   "
               f"raw {raw['seconds']:6.2f} s ({raw['cpu']:5.2f} s CPU, {raw['peak_rss_mib']:4.0f} MiB)   "
               f"ratio {walls[-1]:.2f}")
+        print(f"    nothing new: toolkit {again['seconds']:5.2f} s, raw check {raw_again['seconds']:5.2f} s")
         wrong += [f"{label}: {count:,}" for label, count in (
             ("toolkit", duckdb_count(folder / "wh.duckdb", TOOLKIT_TABLE)), ("raw", duckdb_count(db_file, "events")))
             if count != rows]
@@ -272,8 +291,11 @@ def measure_duckdb_target(args: argparse.Namespace, work: Path, project: Any, en
           f"target <= {target}: {verdict(met)}")
     print(f"peak RSS: toolkit {rss['toolkit']:.0f} MiB (target <= {RSS_TARGET_MIB:.0f}: {verdict(rss_ok)}), "
           f"raw {rss['raw']:.0f} MiB")
+    fixed_ok = statistics.median(fixed) <= FIXED_COST_TARGET
+    print(f"fixed cost of a load (nothing new: toolkit - raw check): {spread(fixed)} s   "
+          f"target <= {FIXED_COST_TARGET}: {verdict(fixed_ok)}")
     print(f"row counts: {'all ' + format(rows, ',') if not wrong else 'WRONG ' + ', '.join(wrong)}")
-    return None if wrong else met and rss_ok
+    return None if wrong else met and rss_ok and fixed_ok
 
 
 def measure_postgres_target(args: argparse.Namespace, work: Path, toml: str, env: dict, rows: int) -> bool | None:

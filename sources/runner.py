@@ -48,6 +48,9 @@ ADD_ROW_ID = "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID"
 # dlt COPYs Parquet into Postgres through ADBC: its csv path re-encodes every Arrow batch as text in normalize
 # (2M rows: 25 s of a 33 s load; Parquet: 5.7 s in all)
 LOADER_FORMAT_POSTGRES = "parquet"
+# The Parquet files dlt writes live for one load and are read back at once: snappy costs more CPU than its bytes
+# save (a 2M-row Parquet file source: 10 % of the whole load). A user's own setting wins.
+os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
 
 
 @dataclass(frozen=True)
