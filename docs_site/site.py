@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-from checks.contracts import load_contracts
+from checks.contracts import Contract, load_contracts
 from docs_site import DEFAULT_OUT, assets, facts, pages
 from elt import warehouse
 from elt.config import Project, Target
@@ -19,7 +19,7 @@ from sources import catalog
 from transforms.compile import compile_model
 from transforms.lineage import project_lineage
 from transforms.lint.query import query_problems
-from transforms.plan import make_plan
+from transforms.plan import Plan, make_plan
 
 MARKER = ".elt-docs"  # a folder holding this file is a site we wrote, and may be replaced
 
@@ -33,16 +33,14 @@ class Written:
 
 
 def write_site(project: Project, target: Target, out: Path | None = None,
-               wh: warehouse.Warehouse | None = None) -> Written:
+               wh: warehouse.Warehouse | None = None,
+               planned: tuple[Plan, dict[str, Contract]] | None = None) -> Written:
     """The site for `target` in `out` (default: .elt/docs in the project). `wh`: an open connection to read the
-    warehouse through (the flow's); otherwise a read-only one is opened if the warehouse has data."""
+    warehouse through (the flow's); otherwise a read-only one is opened if the warehouse has data. `planned`:
+    the project's plan and contracts when the caller has them (the flow), so the models are not linted again."""
     out = (project.root / (out or DEFAULT_OUT)).resolve()
     _check_replaceable(out)
-    raw = catalog.raw_relations(project, warehouse.raw_catalog(wh)) if wh is not None else \
-        catalog.raw_relations_of(project, target)
-    plan = make_plan(project.models_dir, raw, None, project.published_schema)
-    contracts = load_contracts(project.contracts_dir, plan.outputs(), target.dialect,
-                               partial(query_problems, relations=plan.relations, dialect=target.dialect))
+    plan, contracts = planned or _plan(project, target, wh)
     site = pages.Site(project=project, target=target, models=plan.models, order=plan.order,
                       lineage=project_lineage(plan.models, plan.relations),
                       facts=facts.read(project, target, plan.models, wh), contracts=contracts,
@@ -55,6 +53,15 @@ def write_site(project: Project, target: Target, out: Path | None = None,
     html = {path: len(text.encode()) for path, text in files.items() if path.endswith(".html")}
     largest = max(html.items(), key=lambda item: item[1])
     return Written(out, len(html), largest, site.facts.note)
+
+
+def _plan(project: Project, target: Target, wh: warehouse.Warehouse | None) -> tuple[Plan, dict[str, Contract]]:
+    """Lint and order the models without compiling them: the pages compile for each target themselves."""
+    raw = catalog.raw_relations(project, warehouse.raw_catalog(wh)) if wh is not None else \
+        catalog.raw_relations_of(project, target)
+    plan = make_plan(project.models_dir, raw, None, project.published_schema)
+    return plan, load_contracts(project.contracts_dir, plan.outputs(), target.dialect,
+                                partial(query_problems, relations=plan.relations, dialect=target.dialect))
 
 
 def _compiled(project: Project, models: dict) -> dict[str, list[tuple[str, str]]]:

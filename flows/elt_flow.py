@@ -259,7 +259,7 @@ def elt_pipeline(target: TargetName = "", select: list[str] | None = None, proje
             summary.publication = publish(wh, project, quote(plan), run_id, quote(versions), summary.gate)
             _remember(wh, run_id, checked_at, summary, details=warned)
             if docs_dir:
-                _write_docs(project, target_, wh, docs_dir)
+                _write_docs(project, target_, wh, docs_dir, (plan, contracts))
         finally:
             wh.close()
     if summary.publication:
@@ -301,11 +301,12 @@ def _remember(wh: warehouse.Warehouse, run_id: str, checked_at: datetime, summar
         log.warning("could not record the run's checks in the warehouse: %s", err)
 
 
-def _write_docs(project: Project, target: Target, wh: warehouse.Warehouse, docs_dir: str) -> None:
-    """The docs site of what was just published, linked as an artifact. The data is published either way:
-    a site that cannot be written is a warning, not a failed run."""
+def _write_docs(project: Project, target: Target, wh: warehouse.Warehouse, docs_dir: str,
+                planned: tuple[Plan, dict[str, Contract]]) -> None:
+    """The docs site of what was just published, from the run's own plan, linked as an artifact. The data is
+    published either way: a site that cannot be written is a warning, not a failed run."""
     try:
-        written = write_site(project, target, Path(docs_dir), wh)
+        written = write_site(project, target, Path(docs_dir), wh, planned)
     except Exception as err:
         log.warning("the docs site was not written to %s: %s", docs_dir, err)
         return
