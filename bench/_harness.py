@@ -75,20 +75,6 @@ def spread(values: list[float], digits: int = 2) -> str:
             if values else "-")
 
 
-def interleaved(runs: int, measures: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Each measure `runs` times, taking turns (a shared machine's slow spells hit them alike). Per name: the
-    result of the median run by seconds, with the highest peak RSS of its runs and every run's seconds under
-    "all_seconds"."""
-    results: dict[str, list[dict[str, Any]]] = {name: [] for name in measures}
-    for _ in range(runs):
-        for name, measure in measures.items():
-            results[name].append(measure())
-    merged = {}
-    for name, runs_of in results.items():
-        ordered = sorted(runs_of, key=lambda result: result["seconds"])
-        merged[name] = ordered[len(ordered) // 2] | {"peak_rss_mib": max(r["peak_rss_mib"] for r in ordered),
-                                                    "all_seconds": [r["seconds"] for r in runs_of]}
-    return merged
 
 
 def write_project(directory: Path, sources_toml: str) -> Path:
@@ -166,23 +152,10 @@ def versions() -> str:
             f"duckdb {version('duckdb')}, pyarrow {version('pyarrow')}; {os.cpu_count()} cores")
 
 
-def header() -> str:
-    return (f"  {'measurement':<50} {'seconds':>8} {'CPU s':>7} {'rows/s':>10} {'peak RSS':>10} {'RSS@import':>10} "
-            f"{'rows':>11}")
 
 
-def line(label: str, m: dict[str, Any], rows: int) -> str:
-    """One table row for a measurement dict (seconds, cpu, peak_rss_mib, import_rss_mib)."""
-    rate = f"{rows / m['seconds']:10,.0f}" if m["seconds"] else f"{'-':>10}"
-    return (f"  {label:<50} {m['seconds']:8.2f} {m['cpu']:7.2f} {rate} {m['peak_rss_mib']:6.0f} MiB "
-            f"{m['import_rss_mib']:6.0f} MiB {rows:11,}")
 
 
-def ratio_line(label: str, toolkit: dict[str, Any], raw: dict[str, Any], target: float | None = None) -> str:
-    """toolkit / raw in wall-clock seconds (the target) and in CPU seconds (steadier on a shared machine)."""
-    ratio = toolkit["seconds"] / raw["seconds"]
-    text = f"ratio {label:<34} {ratio:5.2f}x  (CPU {toolkit['cpu'] / raw['cpu']:4.2f}x)"
-    return text + (f"   target <= {target}: {verdict(ratio <= target)}" if target is not None else "")
 
 
 def steps_line(steps: dict[str, float]) -> str:
